@@ -1,0 +1,462 @@
+//! Jobspec (RFC 14) as Fluxion reads it: arbitrary resource shapes, slots, count ranges.
+
+use serde_yaml::Value;
+
+use crate::error::JobspecError;
+
+/// Explicit exclusivity setting of a resource request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Tristate {
+    /// Not given.
+    #[default]
+    Unspecified,
+    /// `exclusive: true`.
+    True,
+    /// `exclusive: false`.
+    False,
+}
+
+/// A count: fixed (`min == max`) or a range with an operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Count {
+    /// Lower bound (>= 1).
+    pub min: u32,
+    /// Upper bound (`u32::MAX` when open).
+    pub max: u32,
+    /// `+`, `*` or `^`.
+    pub oper: char,
+    /// Operand of `oper`.
+    pub operand: u32,
+}
+
+impl Count {
+    /// A fixed count.
+    pub fn fixed(n: u32) -> Self {
+        Self {
+            min: n,
+            max: n,
+            oper: '+',
+            operand: 1,
+        }
+    }
+
+    /// How many to take when `qc` qualified units are available (0 = not enough).
+    pub fn select(&self, qc: u32) -> u32 {
+        if self.min > self.max || self.min > qc {
+            return 0;
+        }
+        if self.min == self.max {
+            return self.min;
+        }
+        let cap = qc.min(self.max);
+        match self.oper {
+            '*' => Self::grow(self.min, cap, |c| c.checked_mul(self.operand)),
+            '^' => Self::grow(self.min, cap, |c| c.checked_pow(self.operand)),
+            _ => {
+                let operand = self.operand.max(1);
+                cap - (cap - self.min) % operand
+            }
+        }
+    }
+
+    fn grow(min: u32, cap: u32, step: impl Fn(u32) -> Option<u32>) -> u32 {
+        let mut c = min;
+        while let Some(n) = step(c) {
+            if n > cap || n <= c {
+                break;
+            }
+            c = n;
+        }
+        c
+    }
+
+    /// The count with unlimited availability.
+    pub fn effective_max(&self) -> u32 {
+        self.select(u32::MAX)
+    }
+}
+
+/// One resource request vertex.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Resource {
+    /// Resource type (or `slot`).
+    pub ty: String,
+    /// Requested count.
+    pub count: Count,
+    /// Explicit exclusivity.
+    pub exclusive: Tristate,
+    /// Children.
+    pub with: Vec<Resource>,
+    /// Slot label.
+    pub label: String,
+    /// Unit (informational).
+    pub unit: String,
+}
+
+/// A task entry (only the slot label matters to the matcher).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Task {
+    /// Label of the slot the task runs in.
+    pub slot: String,
+}
+
+/// A parsed jobspec.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Jobspec {
+    /// Jobspec version (1..=9999).
+    pub version: i64,
+    /// Top-level resource requests.
+    pub resources: Vec<Resource>,
+    /// Tasks.
+    pub tasks: Vec<Task>,
+    /// `attributes.system.duration` rounded up to seconds; 0 = unlimited.
+    pub duration: u64,
+    /// `attributes.system.queue`.
+    pub queue: Option<String>,
+}
+
+/// Type name of an exclusive-or slot alternative (flexible traverser).
+pub const XOR_SLOT: &str = "xor_slot";
+
+/// Most candidate jobspecs an xor expansion yields.
+pub const MAX_XOR_EXPANSIONS: usize = 1000;
+
+fn expand_list(list: &[Resource]) -> Vec<Vec<Resource>> {
+    let xors: Vec<usize> = (0..list.len())
+        .filter(|i| list[*i].ty == XOR_SLOT)
+        .collect();
+    let choices: Vec<Option<usize>> = if xors.is_empty() {
+        vec![None]
+    } else {
+        xors.iter().map(|i| Some(*i)).collect()
+    };
+    let mut out = Vec::new();
+    for choice in choices {
+        // The chosen alternative becomes a plain slot; the other alternatives drop out.
+        let base: Vec<Resource> = list
+            .iter()
+            .enumerate()
+            .filter(|(i, r)| r.ty != XOR_SLOT || Some(*i) == choice)
+            .map(|(_, r)| {
+                let mut r = r.clone();
+                if r.ty == XOR_SLOT {
+                    r.ty = "slot".into();
+                }
+                r
+            })
+            .collect();
+        let mut combos: Vec<Vec<Resource>> = vec![Vec::new()];
+        for r in &base {
+            let variants: Vec<Resource> = expand_list(&r.with)
+                .into_iter()
+                .map(|with| Resource { with, ..r.clone() })
+                .collect();
+            let mut next = Vec::new();
+            for c in &combos {
+                for v in &variants {
+                    if next.len() >= MAX_XOR_EXPANSIONS {
+                        break;
+                    }
+                    let mut c = c.clone();
+                    c.push(v.clone());
+                    next.push(c);
+                }
+            }
+            combos = next;
+        }
+        out.extend(combos);
+        if out.len() >= MAX_XOR_EXPANSIONS {
+            out.truncate(MAX_XOR_EXPANSIONS);
+            break;
+        }
+    }
+    out
+}
+
+fn invalid(msg: impl Into<String>) -> JobspecError {
+    JobspecError::Invalid(msg.into())
+}
+
+fn as_u32(v: &Value, what: &str) -> Result<u32, JobspecError> {
+    v.as_u64()
+        .and_then(|n| u32::try_from(n).ok())
+        .ok_or_else(|| invalid(format!("{what} must be a non-negative integer")))
+}
+
+fn parse_count(v: &Value) -> Result<Count, JobspecError> {
+    if let Some(n) = v.as_u64() {
+        let n = u32::try_from(n).map_err(|_| invalid("count too large"))?;
+        if n < 1 {
+            return Err(invalid("count must be >= 1"));
+        }
+        return Ok(Count::fixed(n));
+    }
+    let m = v
+        .as_mapping()
+        .ok_or_else(|| invalid("count must be an integer or a mapping"))?;
+    let get = |k: &str| m.get(Value::String(k.to_string()));
+    for k in m.keys() {
+        match k.as_str() {
+            Some("min" | "max" | "operator" | "operand") => {}
+            _ => return Err(invalid(format!("unknown count key {k:?}"))),
+        }
+    }
+    let min = as_u32(
+        get("min").ok_or_else(|| invalid("count without min"))?,
+        "min",
+    )?;
+    if min < 1 {
+        return Err(invalid("count.min must be >= 1"));
+    }
+    let (max, oper, operand) = match (get("max"), get("operator"), get("operand")) {
+        (None, None, None) => (u32::MAX, '+', 1),
+        (Some(max), Some(op), Some(operand)) => {
+            let op = op
+                .as_str()
+                .and_then(|s| s.chars().next())
+                .ok_or_else(|| invalid("bad operator"))?;
+            (as_u32(max, "max")?, op, as_u32(operand, "operand")?)
+        }
+        (Some(max), None, None) => (as_u32(max, "max")?, '+', 1),
+        _ => return Err(invalid("max, operator and operand must appear together")),
+    };
+    if max < min {
+        return Err(invalid("count.max must be >= count.min"));
+    }
+    let ok = match oper {
+        '+' => operand >= 1,
+        '*' => operand >= 2,
+        '^' => operand >= 2 && min >= 2,
+        _ => false,
+    };
+    if !ok {
+        return Err(invalid(format!(
+            "invalid operator {oper} with operand {operand}"
+        )));
+    }
+    Ok(Count {
+        min,
+        max,
+        oper,
+        operand,
+    })
+}
+
+fn parse_resource(v: &Value) -> Result<Resource, JobspecError> {
+    let m = v
+        .as_mapping()
+        .ok_or_else(|| invalid("resource must be a mapping"))?;
+    let mut r = Resource {
+        ty: String::new(),
+        count: Count::fixed(1),
+        exclusive: Tristate::Unspecified,
+        with: Vec::new(),
+        label: String::new(),
+        unit: String::new(),
+    };
+    let mut has_count = false;
+    for (k, val) in m {
+        match k.as_str() {
+            Some("type") => {
+                r.ty = val
+                    .as_str()
+                    .ok_or_else(|| invalid("type must be a string"))?
+                    .to_string()
+            }
+            Some("count") => {
+                r.count = parse_count(val)?;
+                has_count = true;
+            }
+            Some("exclusive") => {
+                r.exclusive = match val.as_bool() {
+                    Some(true) => Tristate::True,
+                    Some(false) => Tristate::False,
+                    None => return Err(invalid("exclusive must be a boolean")),
+                }
+            }
+            Some("with") => {
+                let seq = val
+                    .as_sequence()
+                    .ok_or_else(|| invalid("with must be a sequence"))?;
+                r.with = seq.iter().map(parse_resource).collect::<Result<_, _>>()?;
+            }
+            Some("label") => {
+                r.label = val
+                    .as_str()
+                    .ok_or_else(|| invalid("label must be a string"))?
+                    .to_string()
+            }
+            Some("unit") => {
+                r.unit = val
+                    .as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| format!("{val:?}"))
+            }
+            Some("id") => {}
+            _ => return Err(invalid(format!("unknown resource key {k:?}"))),
+        }
+    }
+    if r.ty.is_empty() {
+        return Err(invalid("resource without type"));
+    }
+    if !has_count {
+        return Err(invalid("resource without count"));
+    }
+    if (r.ty == "slot" || r.ty == XOR_SLOT) && r.label.is_empty() {
+        return Err(invalid("slot without label"));
+    }
+    Ok(r)
+}
+
+impl Jobspec {
+    /// Whether any resource is an `xor_slot`.
+    pub fn has_xor_slots(&self) -> bool {
+        fn any(rs: &[Resource]) -> bool {
+            rs.iter().any(|r| r.ty == XOR_SLOT || any(&r.with))
+        }
+        any(&self.resources)
+    }
+
+    /// The candidate jobspecs of an xor request: each picks one `xor_slot` alternative
+    /// per sibling group (as a plain `slot`), in order, at most [`MAX_XOR_EXPANSIONS`].
+    pub fn expand_xor(&self) -> Vec<Jobspec> {
+        expand_list(&self.resources)
+            .into_iter()
+            .map(|resources| Jobspec {
+                resources,
+                ..self.clone()
+            })
+            .collect()
+    }
+
+    /// Parses a YAML (or JSON) jobspec.
+    pub fn parse(text: &str) -> Result<Self, JobspecError> {
+        let doc: Value = serde_yaml::from_str(text)?;
+        let version = doc
+            .get("version")
+            .and_then(Value::as_i64)
+            .ok_or_else(|| invalid("missing version"))?;
+        if !(1..=9999).contains(&version) {
+            return Err(invalid(format!("unsupported version {version}")));
+        }
+        let resources = doc
+            .get("resources")
+            .and_then(Value::as_sequence)
+            .ok_or_else(|| invalid("missing resources"))?
+            .iter()
+            .map(parse_resource)
+            .collect::<Result<Vec<_>, _>>()?;
+        let tasks = doc
+            .get("tasks")
+            .and_then(Value::as_sequence)
+            .map(|ts| {
+                ts.iter()
+                    .map(|t| Task {
+                        slot: t
+                            .get("slot")
+                            .and_then(Value::as_str)
+                            .unwrap_or_default()
+                            .to_string(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let system = doc.get("attributes").and_then(|a| a.get("system"));
+        let duration = match system.and_then(|s| s.get("duration")) {
+            None => 0,
+            Some(d) => {
+                let secs = d
+                    .as_f64()
+                    .ok_or_else(|| invalid("duration must be a number"))?;
+                if secs < 0.0 || !secs.is_finite() {
+                    return Err(invalid("duration must be >= 0"));
+                }
+                secs.ceil() as u64
+            }
+        };
+        let queue = system
+            .and_then(|s| s.get("queue"))
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        Ok(Self {
+            version,
+            resources,
+            tasks,
+            duration,
+            queue,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_nested_slot_shape() {
+        let js = Jobspec::parse(
+            "version: 9999\nresources:\n  - type: node\n    count: 1\n    with:\n      - type: slot\n        count: 2\n        label: default\n        with:\n          - type: core\n            count: {min: 1, max: 4, operator: '+', operand: 1}\nattributes:\n  system:\n    duration: 3600.5\ntasks:\n  - command: [app]\n    slot: default\n    count: {per_slot: 1}\n",
+        )
+        .unwrap();
+        assert_eq!(js.duration, 3601);
+        assert_eq!(js.resources[0].with[0].label, "default");
+        assert_eq!(js.resources[0].with[0].with[0].count.max, 4);
+        assert_eq!(js.tasks[0].slot, "default");
+    }
+
+    #[test]
+    fn rejects_unknown_keys_and_bad_counts() {
+        assert!(
+            Jobspec::parse("version: 1\nresources:\n  - type: core\n    count: 1\n    bogus: 2\n")
+                .is_err()
+        );
+        assert!(Jobspec::parse("version: 1\nresources:\n  - type: core\n    count: 0\n").is_err());
+        assert!(Jobspec::parse("version: 1\nresources:\n  - type: slot\n    count: 1\n").is_err());
+    }
+
+    #[test]
+    fn xor_slots_expand_in_order() {
+        let js = Jobspec::parse(
+            "version: 9999\nresources:\n  - type: xor_slot\n    count: 2\n    label: a\n    with:\n      - type: core\n        count: 1\n  - type: xor_slot\n    count: 3\n    label: a\n    with:\n      - type: gpu\n        count: 1\n",
+        )
+        .unwrap();
+        assert!(js.has_xor_slots());
+        let c = js.expand_xor();
+        assert_eq!(c.len(), 2);
+        assert_eq!(c[0].resources.len(), 1);
+        assert_eq!(
+            (c[0].resources[0].ty.as_str(), c[0].resources[0].count.min),
+            ("slot", 2)
+        );
+        assert_eq!(c[1].resources[0].with[0].ty, "gpu");
+    }
+
+    #[test]
+    fn count_selection() {
+        let plus = Count {
+            min: 2,
+            max: 10,
+            oper: '+',
+            operand: 3,
+        };
+        assert_eq!(plus.select(1), 0);
+        assert_eq!(plus.select(7), 5);
+        assert_eq!(plus.select(100), 8);
+        let mul = Count {
+            min: 2,
+            max: 100,
+            oper: '*',
+            operand: 2,
+        };
+        assert_eq!(mul.select(20), 16);
+        let pow = Count {
+            min: 2,
+            max: 100,
+            oper: '^',
+            operand: 2,
+        };
+        assert_eq!(pow.select(20), 16);
+        assert_eq!(Count::fixed(4).select(10), 4);
+        assert_eq!(Count::fixed(4).effective_max(), 4);
+    }
+}

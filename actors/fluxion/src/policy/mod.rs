@@ -1,0 +1,146 @@
+//! Match policies: how candidate resources are scored and ordered.
+//!
+//! The id-based policies (high/low and their node-centric and node-exclusive variants,
+//! and `first`) score a vertex as `MATCH_MET + multilevel + id + 1`; node-centric ones add
+//! a per-node factor while inside that node's subtree so that node choice outranks ids.
+
+mod sort;
+
+pub use sort::introsort;
+
+use crate::error::ConfigError;
+
+/// Score of an unmet match.
+pub const MATCH_UNMET: i64 = 0;
+/// Base score of a met match.
+pub const MATCH_MET: i64 = 1;
+
+/// Which end of the id space a policy prefers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Preference {
+    /// Higher scores first (fold::greater).
+    High,
+    /// Lower scores first (fold::less).
+    Low,
+}
+
+/// A match policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MatchPolicy {
+    /// Comparator direction.
+    pub preference: Preference,
+    /// Add the node factor to scores below a node.
+    pub node_centric: bool,
+    /// Register `node` as an exclusive type (whole nodes are allocated).
+    pub node_exclusive: bool,
+    /// Stop exploring once enough has been found (dynamic child order).
+    pub stop_on_1_matches: bool,
+}
+
+impl Default for MatchPolicy {
+    /// `first`, the default of resource-query and the broker module.
+    fn default() -> Self {
+        Self {
+            preference: Preference::High,
+            node_centric: true,
+            node_exclusive: false,
+            stop_on_1_matches: true,
+        }
+    }
+}
+
+impl MatchPolicy {
+    /// Builds a policy from a built-in name or a `key=value ...` string.
+    pub fn parse(spec: &str) -> Result<Self, ConfigError> {
+        let base = |p, nc, nx, s1| Self {
+            preference: p,
+            node_centric: nc,
+            node_exclusive: nx,
+            stop_on_1_matches: s1,
+        };
+        use Preference::{High, Low};
+        Ok(match spec {
+            "first" => base(High, true, false, true),
+            "firstnodex" => base(High, true, true, true),
+            "high" => base(High, false, false, false),
+            "low" => base(Low, false, false, false),
+            "hinode" => base(High, true, false, false),
+            "lonode" => base(Low, true, false, false),
+            "hinodex" => base(High, true, true, false),
+            "lonodex" => base(Low, true, true, false),
+            custom if custom.contains('=') => Self::parse_custom(custom)?,
+            other => return Err(ConfigError::UnknownPolicy(other.to_string())),
+        })
+    }
+
+    fn parse_custom(spec: &str) -> Result<Self, ConfigError> {
+        let mut p = Self {
+            preference: Preference::High,
+            node_centric: false,
+            node_exclusive: false,
+            stop_on_1_matches: false,
+        };
+        let bad = || ConfigError::UnknownPolicy(spec.to_string());
+        for kv in spec.split_whitespace() {
+            let (k, v) = kv.split_once('=').ok_or_else(bad)?;
+            let flag = || match v {
+                "true" => Ok(true),
+                "false" => Ok(false),
+                _ => Err(bad()),
+            };
+            match k {
+                "policy" => {
+                    p.preference = match v {
+                        "high" => Preference::High,
+                        "low" => Preference::Low,
+                        _ => return Err(bad()),
+                    }
+                }
+                "node_centric" => p.node_centric = flag()?,
+                "node_exclusive" => p.node_exclusive = flag()?,
+                "stop_on_1_matches" | "set_stop_on_1_matches" => p.stop_on_1_matches = flag()?,
+                _ => return Err(bad()),
+            }
+        }
+        Ok(p)
+    }
+
+    /// Whether edge group score `a` sorts before `b`.
+    pub fn better(&self, a: i64, b: i64) -> bool {
+        match self.preference {
+            Preference::High => a > b,
+            Preference::Low => a < b,
+        }
+    }
+
+    /// The node factor `((id + 1) + 1) * 10000 + |uniq_id % 10000 - 1|` of a node vertex.
+    pub fn node_factor(id: i64, uniq_id: i64) -> i64 {
+        (id + 1 + 1) * 10000 + (uniq_id % 10000 - 1).abs()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_and_custom_policies_agree() {
+        let hinodex = MatchPolicy::parse("hinodex").unwrap();
+        let custom =
+            MatchPolicy::parse("policy=high node_centric=true node_exclusive=true").unwrap();
+        assert_eq!(hinodex, custom);
+        let first = MatchPolicy::parse("first").unwrap();
+        assert!(first.stop_on_1_matches && first.node_centric);
+        assert!(MatchPolicy::parse("bogus").is_err());
+        assert!(MatchPolicy::parse("policy=middle").is_err());
+    }
+
+    #[test]
+    fn comparators_and_factor() {
+        let low = MatchPolicy::parse("low").unwrap();
+        assert!(low.better(1, 2));
+        assert!(MatchPolicy::parse("high").unwrap().better(2, 1));
+        assert_eq!(MatchPolicy::node_factor(1, 3), 30002);
+        assert_eq!(MatchPolicy::node_factor(0, 0), 20001);
+    }
+}

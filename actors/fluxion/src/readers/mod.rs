@@ -1,0 +1,132 @@
+//! Graph readers (GRUG recipes, JGF) and the load allowlist.
+
+mod grug;
+mod jgf;
+
+use std::collections::{BTreeSet, HashMap};
+
+pub use grug::read_grug;
+pub use jgf::read_jgf;
+
+use crate::error::ReaderError;
+use crate::graph::{ResourceGraph, SubsystemId, VertexId};
+
+/// Supported load formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoadFormat {
+    /// GraphML generation recipe.
+    Grug,
+    /// JSON Graph Format.
+    Jgf,
+}
+
+impl std::str::FromStr for LoadFormat {
+    type Err = ReaderError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "grug" => Ok(Self::Grug),
+            "jgf" => Ok(Self::Jgf),
+            other => Err(ReaderError::Invalid(format!(
+                "unsupported load format: {other}"
+            ))),
+        }
+    }
+}
+
+/// Reads `text` in `format`, keeping only the allowlisted types (if any).
+pub fn load(
+    text: &str,
+    format: LoadFormat,
+    allowlist: Option<&str>,
+) -> Result<ResourceGraph, ReaderError> {
+    let mut g = ResourceGraph::new();
+    match format {
+        LoadFormat::Grug => read_grug(text, &mut g)?,
+        LoadFormat::Jgf => read_jgf(text, &mut g)?,
+    }
+    match allowlist {
+        Some(list) if !list.is_empty() => Ok(filter_allowlist(&g, list)),
+        _ => Ok(g),
+    }
+}
+
+/// Keeps only vertices whose type is in the comma-separated `list` (plus `cluster`);
+/// children of a dropped vertex attach to the nearest kept ancestor.
+pub fn filter_allowlist(g: &ResourceGraph, list: &str) -> ResourceGraph {
+    let allowed: BTreeSet<&str> = std::iter::once("cluster")
+        .chain(list.split(',').map(str::trim).filter(|s| !s.is_empty()))
+        .collect();
+    let mut out = ResourceGraph::new();
+    let mut map: HashMap<VertexId, VertexId> = HashMap::new();
+    let mut subsystems: Vec<(SubsystemId, VertexId)> =
+        g.roots.iter().map(|(s, v)| (*s, *v)).collect();
+    subsystems.sort();
+    for (s, root) in subsystems {
+        let sname = g.names.subsystem_name(s).to_string();
+        let new_s = out.names.intern_subsystem(&sname);
+        // Depth-first copy; `kept` is the nearest kept ancestor in the new graph.
+        let mut stack: Vec<(VertexId, Option<VertexId>)> = vec![(root, None)];
+        while let Some((v, kept)) = stack.pop() {
+            let keep = allowed.contains(g.type_name(v));
+            let here = if keep {
+                let nv = *map.entry(v).or_insert_with(|| {
+                    let mut vx = g.vertex(v).clone();
+                    vx.ty = out.names.intern_type(g.type_name(v));
+                    vx.paths = vx
+                        .paths
+                        .iter()
+                        .map(|(ps, p)| {
+                            (
+                                out.names.intern_subsystem(g.names.subsystem_name(*ps)),
+                                p.clone(),
+                            )
+                        })
+                        .collect();
+                    out.add_vertex(vx)
+                });
+                match kept {
+                    Some(parent) => {
+                        out.add_edge(parent, nv, new_s);
+                    }
+                    None => {
+                        out.roots.insert(new_s, nv);
+                    }
+                }
+                Some(nv)
+            } else {
+                kept
+            };
+            let children: Vec<VertexId> = g
+                .out_edges(v)
+                .iter()
+                .filter(|e| g.edge(**e).subsystem == s)
+                .map(|e| g.edge(*e).target)
+                .collect();
+            for c in children.into_iter().rev() {
+                stack.push((c, here));
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn allowlist_reattaches_children() {
+        let text = r#"{"graph": {"nodes": [
+            {"id": "0", "metadata": {"type": "cluster", "paths": {"containment": "/c0"}}},
+            {"id": "1", "metadata": {"type": "node", "paths": {"containment": "/c0/node0"}}},
+            {"id": "2", "metadata": {"type": "socket", "paths": {"containment": "/c0/node0/socket0"}}},
+            {"id": "3", "metadata": {"type": "core", "paths": {"containment": "/c0/node0/socket0/core0"}}}
+          ], "edges": [{"source": "0", "target": "1"}, {"source": "1", "target": "2"}, {"source": "2", "target": "3"}]}}"#;
+        let g = load(text, LoadFormat::Jgf, Some("node,core")).unwrap();
+        assert_eq!(g.vertex_count(), 3);
+        let core = g.by_type[&g.names.find_type("core").unwrap()][0];
+        let c = g.names.find_subsystem("containment").unwrap();
+        let parent = g.edge(g.parent_edge(core, c).unwrap()).source;
+        assert_eq!(g.type_name(parent), "node");
+    }
+}

@@ -1,0 +1,107 @@
+//! Match output formats (`-F`): simple and pretty_simple so far.
+
+use crate::graph::ResourceGraph;
+use crate::traverser::Emitted;
+
+/// Output format of a match.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MatchFormat {
+    /// One line per vertex in post-order: `---…name[needs:x|s]`.
+    Simple,
+    /// The same, reversed, with `exclusive`/`shared` spelled out.
+    PrettySimple,
+}
+
+impl std::str::FromStr for MatchFormat {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "simple" => Ok(Self::Simple),
+            "pretty_simple" => Ok(Self::PrettySimple),
+            other => Err(format!("unsupported match format: {other}")),
+        }
+    }
+}
+
+fn line(g: &ResourceGraph, level: u32, v: crate::graph::VertexId, needs: i64, x: &str) -> String {
+    let mut s = String::from("      ");
+    for _ in 0..level {
+        s.push_str("---");
+    }
+    s.push_str(&g.vertex(v).name);
+    s.push_str(&format!("[{needs}:{x}]\n"));
+    s
+}
+
+/// Renders the emitted vertices of one match.
+pub fn write_match(g: &ResourceGraph, emitted: &[Emitted], format: MatchFormat) -> String {
+    let vertices = emitted.iter().filter_map(|e| match e {
+        Emitted::Vertex {
+            v,
+            level,
+            needs,
+            exclusive,
+        } => Some((*v, *level, *needs, *exclusive)),
+        Emitted::Edge(_) => None,
+    });
+    match format {
+        MatchFormat::Simple => vertices
+            .map(|(v, l, n, x)| line(g, l, v, n, if x { "x" } else { "s" }))
+            .collect(),
+        MatchFormat::PrettySimple => {
+            let lines: Vec<String> = vertices
+                .map(|(v, l, n, x)| line(g, l, v, n, if x { "exclusive" } else { "shared" }))
+                .collect();
+            lines.into_iter().rev().collect()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::{Status, Vertex, VertexId};
+
+    #[test]
+    fn simple_and_pretty() {
+        let mut g = ResourceGraph::new();
+        for (i, name) in ["tiny0", "core3"].iter().enumerate() {
+            let ty = g.names.intern_type("t");
+            g.add_vertex(Vertex {
+                ty,
+                basename: String::new(),
+                name: name.to_string(),
+                id: i as i64,
+                uniq_id: i as i64,
+                rank: -1,
+                size: 1,
+                unit: String::new(),
+                properties: Default::default(),
+                paths: Default::default(),
+                status: Status::Up,
+            });
+        }
+        let em = [
+            Emitted::Vertex {
+                v: VertexId(1),
+                level: 2,
+                needs: 1,
+                exclusive: true,
+            },
+            Emitted::Vertex {
+                v: VertexId(0),
+                level: 1,
+                needs: 1,
+                exclusive: false,
+            },
+        ];
+        assert_eq!(
+            write_match(&g, &em, MatchFormat::Simple),
+            "      ------core3[1:x]\n      ---tiny0[1:s]\n"
+        );
+        assert_eq!(
+            write_match(&g, &em, MatchFormat::PrettySimple),
+            "      ---tiny0[1:shared]\n      ------core3[1:exclusive]\n"
+        );
+    }
+}

@@ -1,0 +1,242 @@
+//! What a broker is started with, and the attributes it derives from it.
+
+use std::path::{Path, PathBuf};
+
+use super::attrs::{AttrError, Attrs};
+
+/// The version every broker reports.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// How to start one broker.
+#[derive(Debug, Clone, Default)]
+pub struct BrokerConfig {
+    pub rank: u32,
+    pub size: u32,
+    /// `-S NAME=VALUE` settings, applied over the defaults.
+    pub setattrs: Vec<(String, String)>,
+    /// The initial program (rc2); `None` means an interactive shell.
+    pub initial_program: Option<Vec<String>>,
+    /// Modules loaded at start (the built-in rc1), with their arguments.
+    pub modules: Vec<(String, Vec<String>)>,
+}
+
+/// The modules a default instance loads.
+pub fn default_modules() -> Vec<(String, Vec<String>)> {
+    vec![("heartbeat".to_string(), Vec::new())]
+}
+
+/// Attributes a tool may set at start but never later.
+const SETTABLE_AT_START: &[&str] = &[
+    "rundir",
+    "statedir",
+    "local-uri",
+    "broker.rc1_path",
+    "broker.rc3_path",
+    "broker.rc2_none",
+    "tbon.topo",
+    "tbon.fanout",
+    "log-ring-size",
+];
+
+/// Build the attribute table: defaults, then `-S` settings. Values that depend on the
+/// rundir are filled in later by [`finish_attrs`].
+pub fn initial_attrs(config: &BrokerConfig, owner: u32, pid: u32) -> Result<Attrs, AttrError> {
+    let mut attrs = Attrs::default();
+    for name in [
+        "rundir",
+        "statedir",
+        "local-uri",
+        "broker.rc1_path",
+        "broker.rc3_path",
+        "broker.rc2_none",
+    ] {
+        attrs.define_unset(name, false);
+    }
+    for name in [
+        "parent-uri",
+        "jobid",
+        "parent-kvs-namespace",
+        "tbon.endpoint",
+        "tbon.parent-endpoint",
+    ] {
+        attrs.define_unset(name, true);
+    }
+    attrs.set_default("tbon.topo", "kary:32");
+    attrs.set_default("log-ring-size", "1024");
+    attrs.set_default("log-stderr-level", "3");
+    attrs.set_default("log-level", "7");
+    attrs.set_default("broker.quorum", config.size.to_string());
+    attrs.set_default("rundir-cleanup", "1");
+    attrs.set_default("statedir-cleanup", "1");
+
+    for (name, value) in &config.setattrs {
+        let name = if name == "tbon.fanout" {
+            // The older spelling of the tree shape.
+            attrs.set("tbon.topo", format!("kary:{value}"))?;
+            continue;
+        } else {
+            name.as_str()
+        };
+        attrs.set(name, value.clone())?;
+    }
+
+    let hostname = hostname();
+    attrs.set_readonly("rank", config.rank.to_string());
+    attrs.set_readonly("size", config.size.to_string());
+    attrs.set_readonly("version", VERSION);
+    attrs.set_readonly("security.owner", owner.to_string());
+    attrs.set_readonly("broker.pid", pid.to_string());
+    attrs.set_readonly("broker.boot-method", "single");
+    attrs.set_readonly("broker.mapping", format!("[[0,1,{},1]]", config.size));
+    attrs.set_readonly("broker.critical-ranks", "0");
+    attrs.set_readonly("broker.starttime", format!("{:.6}", now()));
+    attrs.set_readonly("hostname", hostname.clone());
+    attrs.set_readonly("hostlist", hostname);
+    attrs.set_readonly("instance-level", "0");
+    attrs.set_readonly("jobid-path", "/");
+    attrs.set_readonly("tbon.level", "0");
+    attrs.set_readonly("tbon.maxlevel", "0");
+    attrs.set_readonly(
+        "tbon.descendants",
+        (config.size.saturating_sub(1)).to_string(),
+    );
+    Ok(attrs)
+}
+
+/// Freeze what may only be set at start, and record the directories actually used.
+pub fn finish_attrs(attrs: &mut Attrs, rundir: &Path, statedir: &Path, local_uri: &str) {
+    attrs.set_readonly("rundir", rundir.display().to_string());
+    attrs.set_readonly("statedir", statedir.display().to_string());
+    attrs.set_readonly("local-uri", local_uri);
+    for name in SETTABLE_AT_START {
+        if let Ok(value) = attrs.get(name).map(str::to_string) {
+            attrs.set_readonly(name, value);
+        }
+    }
+}
+
+/// A directory the broker uses, and whether it must remove it at exit.
+#[derive(Debug)]
+pub struct BrokerDir {
+    pub path: PathBuf,
+    pub cleanup: bool,
+}
+
+impl BrokerDir {
+    /// Use `given` (created if missing, then removed at exit only if we created it), or
+    /// make a fresh `${TMPDIR:-/tmp}/flux-XXXXXX`, mode 0700, removed at exit.
+    pub fn prepare(given: Option<&str>) -> std::io::Result<BrokerDir> {
+        use std::os::unix::fs::DirBuilderExt;
+        match given {
+            Some(path) => {
+                let path = PathBuf::from(path);
+                let created = !path.exists();
+                if created {
+                    std::fs::DirBuilder::new()
+                        .recursive(true)
+                        .mode(0o700)
+                        .create(&path)?;
+                }
+                Ok(BrokerDir {
+                    path,
+                    cleanup: created,
+                })
+            }
+            None => {
+                use std::os::unix::fs::PermissionsExt;
+                let path = tempfile::Builder::new().prefix("flux-").tempdir()?.keep();
+                // Only the owner may reach the sockets inside, whatever the umask.
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o700))?;
+                Ok(BrokerDir {
+                    path,
+                    cleanup: true,
+                })
+            }
+        }
+    }
+
+    /// Remove the directory if it is ours to remove.
+    pub fn cleanup(&self) {
+        if self.cleanup {
+            let _ = std::fs::remove_dir_all(&self.path);
+        }
+    }
+}
+
+/// This host's name.
+pub fn hostname() -> String {
+    let mut buf = [0u8; 256];
+    // SAFETY: the buffer is valid for its whole length; gethostname NUL-terminates within it
+    // when the name fits, and we also cap at the first NUL ourselves.
+    let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
+    if rc != 0 {
+        return "localhost".to_string();
+    }
+    let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+    String::from_utf8_lossy(&buf[..end]).into_owned()
+}
+
+/// Seconds since the epoch.
+pub fn now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(setattrs: &[(&str, &str)]) -> BrokerConfig {
+        BrokerConfig {
+            rank: 0,
+            size: 1,
+            setattrs: setattrs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn setattr_overrides_defaults_but_not_readonly() {
+        let attrs = initial_attrs(
+            &config(&[("log-stderr-level", "7"), ("tbon.fanout", "4")]),
+            1000,
+            42,
+        )
+        .unwrap();
+        assert_eq!(attrs.get("log-stderr-level"), Ok("7"));
+        assert_eq!(attrs.get("tbon.topo"), Ok("kary:4"));
+        assert_eq!(attrs.get("security.owner"), Ok("1000"));
+        assert_eq!(attrs.get("broker.pid"), Ok("42"));
+        assert!(initial_attrs(&config(&[("rank", "3")]), 0, 1).is_err());
+    }
+
+    #[test]
+    fn start_only_attributes_freeze() {
+        let mut attrs = initial_attrs(&config(&[]), 0, 1).unwrap();
+        finish_attrs(
+            &mut attrs,
+            Path::new("/r"),
+            Path::new("/s"),
+            "local:///r/local-0",
+        );
+        assert_eq!(attrs.get("local-uri"), Ok("local:///r/local-0"));
+        assert!(attrs.set("rundir", "/x").is_err());
+        assert!(attrs.set("tbon.topo", "kary:2").is_err());
+        assert!(attrs.set("log-stderr-level", "5").is_ok());
+    }
+
+    #[test]
+    fn prepare_makes_and_removes_private_dirs() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = BrokerDir::prepare(None).unwrap();
+        let mode = std::fs::metadata(&dir.path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700);
+        dir.cleanup();
+        assert!(!dir.path.exists());
+    }
+}

@@ -1,0 +1,53 @@
+//! Broker modules: services loaded by name (`flux module load NAME [key=value ...]`).
+//!
+//! Each module is an actor of its own, in its own folder, talking to the rest of the
+//! instance only through messages routed by its broker. The [`REGISTRY`] lists the modules
+//! this build knows.
+
+mod common;
+pub mod heartbeat;
+
+use actix::prelude::*;
+
+use crate::broker::Broker;
+use crate::msg::{Deliver, Stop};
+use crate::tracer::Probe;
+
+pub use common::{ModuleArgs, handle_common, unknown_method};
+
+/// What a module gets when it starts.
+pub struct ModuleContext {
+    /// The name it was loaded under (its route id and main service).
+    pub name: String,
+    pub args: ModuleArgs,
+    pub rank: u32,
+    pub broker: Addr<Broker>,
+    pub probe: Probe,
+}
+
+/// How the broker reaches a running module.
+pub struct ModuleHandle {
+    pub deliver: Recipient<Deliver>,
+    pub stop: Recipient<Stop>,
+}
+
+/// A module this build can load.
+pub struct ModuleSpec {
+    pub name: &'static str,
+    /// Services it provides besides its own name.
+    pub services: &'static [&'static str],
+    /// Start the module's actor; an error (bad arguments) leaves nothing running.
+    pub start: fn(ModuleContext) -> Result<ModuleHandle, String>,
+}
+
+/// Every module of this build.
+pub static REGISTRY: &[ModuleSpec] = &[ModuleSpec {
+    name: "heartbeat",
+    services: &[],
+    start: heartbeat::start,
+}];
+
+/// Look a module up by name.
+pub fn find(name: &str) -> Option<&'static ModuleSpec> {
+    REGISTRY.iter().find(|spec| spec.name == name)
+}
