@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! Fluxion, the graph-based resource matcher of Flux, as a core without I/O.
 //!
 //! * [`graph`]: the resource graph (index-based arena, subsystem-tagged edges).

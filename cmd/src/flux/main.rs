@@ -1,1 +1,109 @@
-fn main() {}
+//! `flux`: the command line of the Flux resource manager. One file per subcommand.
+
+mod dmesg;
+mod event;
+mod getattr;
+mod logger;
+mod lsattr;
+mod module;
+mod ping;
+mod setattr;
+mod shutdown;
+mod start;
+mod uptime;
+mod util;
+mod version;
+
+use clap::{Parser, Subcommand};
+
+/// The Flux resource manager.
+#[derive(Parser, Debug)]
+#[command(
+    name = "flux",
+    version,
+    about = "Flux resource manager command line",
+    infer_long_args = true
+)]
+struct Flux {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Start a Flux instance and run a command in it
+    Start(start::Args),
+    /// Print the value of a broker attribute
+    Getattr(getattr::Args),
+    /// Set a broker attribute
+    Setattr(setattr::Args),
+    /// List broker attributes
+    Lsattr(lsattr::Args),
+    /// Manage broker modules
+    #[command(subcommand)]
+    Module(module::Command),
+    /// Print or clear the broker log ring
+    Dmesg(dmesg::Args),
+    /// Measure round trips to a service or broker
+    Ping(ping::Args),
+    /// Show how long the instance has been up
+    Uptime(uptime::Args),
+    /// Publish and subscribe to events
+    #[command(subcommand)]
+    Event(event::Command),
+    /// Add an entry to the broker log
+    Logger(logger::Args),
+    /// Shut the instance down
+    Shutdown(shutdown::Args),
+    /// Print version information
+    Version(version::Args),
+}
+
+impl Command {
+    /// The name used in `flux-NAME: ERROR: ...` messages.
+    fn name(&self) -> &'static str {
+        match self {
+            Command::Start(_) => "start",
+            Command::Getattr(_) => "getattr",
+            Command::Setattr(_) => "setattr",
+            Command::Lsattr(_) => "lsattr",
+            Command::Module(_) => "module",
+            Command::Dmesg(_) => "dmesg",
+            Command::Ping(_) => "ping",
+            Command::Uptime(_) => "uptime",
+            Command::Event(_) => "event",
+            Command::Logger(_) => "logger",
+            Command::Shutdown(_) => "shutdown",
+            Command::Version(_) => "version",
+        }
+    }
+
+    fn run(self) -> anyhow::Result<i32> {
+        match self {
+            Command::Start(args) => start::run(args),
+            Command::Getattr(args) => util::block_on(getattr::run(args)),
+            Command::Setattr(args) => util::block_on(setattr::run(args)),
+            Command::Lsattr(args) => util::block_on(lsattr::run(args)),
+            Command::Module(cmd) => util::block_on(module::run(cmd)),
+            Command::Dmesg(args) => util::block_on(dmesg::run(args)),
+            Command::Ping(args) => util::block_on(ping::run(args)),
+            Command::Uptime(args) => util::block_on(uptime::run(args)),
+            Command::Event(cmd) => util::block_on(event::run(cmd)),
+            Command::Logger(args) => util::block_on(logger::run(args)),
+            Command::Shutdown(args) => util::block_on(shutdown::run(args)),
+            Command::Version(args) => util::block_on(version::run(args)),
+        }
+    }
+}
+
+fn main() {
+    let flux = util::parse_args::<Flux>();
+    let name = flux.command.name();
+    match flux.command.run() {
+        Ok(code) => std::process::exit(code),
+        Err(e) => {
+            eprintln!("flux-{name}: ERROR: {e:#}");
+            std::process::exit(1);
+        }
+    }
+}

@@ -1,12 +1,10 @@
 //! Time-based resource planners.
 //!
 //! A [`Planner`] tracks how many of `total` units of one resource are in use over integer
-//! time `[base, base + duration)`. Usage is a step function stored as an ordered map of
-//! state-change points; candidate times for "earliest fit" searches are only those points.
+//! time `[base, base + duration)`. Usage is a step function stored as sorted state-change
+//! points; candidate times for "earliest fit" searches are only those points.
 
 mod multi;
-
-use std::collections::{BTreeMap, HashMap};
 
 pub use multi::PlannerMulti;
 
@@ -23,28 +21,30 @@ struct Span {
 }
 
 /// One resource's usage over time.
+///
+/// Vertex planners usually hold a handful of spans, so points and spans live in small
+/// sorted vectors (no allocation until the first span).
 #[derive(Debug, Clone)]
 pub struct Planner {
     base: i64,
     duration: i64,
     total: i64,
-    /// time -> units in use from this time until the next point.
-    points: BTreeMap<i64, i64>,
-    spans: HashMap<SpanId, Span>,
+    /// (time, units in use from this time until the next point), sorted by time;
+    /// usage before the first point is 0.
+    points: Vec<(i64, i64)>,
+    spans: Vec<(SpanId, Span)>,
     next_span: SpanId,
 }
 
 impl Planner {
     /// A planner for `total` units over `[base, base + duration)`.
     pub fn new(base: i64, duration: i64, total: i64) -> Self {
-        let mut points = BTreeMap::new();
-        points.insert(base, 0);
         Self {
             base,
             duration,
             total,
-            points,
-            spans: HashMap::new(),
+            points: Vec::new(),
+            spans: Vec::new(),
             next_span: 0,
         }
     }
@@ -80,12 +80,16 @@ impl Planner {
         Ok(())
     }
 
+    /// Index of the first point after `t`.
+    fn after(&self, t: i64) -> usize {
+        self.points.partition_point(|(pt, _)| *pt <= t)
+    }
+
     fn used_at(&self, t: i64) -> i64 {
-        self.points
-            .range(..=t)
-            .next_back()
-            .map(|(_, u)| *u)
-            .unwrap_or(0)
+        match self.after(t) {
+            0 => 0,
+            i => self.points[i - 1].1,
+        }
     }
 
     /// Units free at instant `t`.
@@ -99,8 +103,12 @@ impl Planner {
     /// Units free during the whole window `[at, at + d)`.
     pub fn avail_during(&self, at: i64, d: i64) -> Result<i64, PlannerError> {
         self.check_window(at, d)?;
+        let end = at + d;
         let mut max_used = self.used_at(at);
-        for (_, used) in self.points.range(at + 1..at + d) {
+        for (t, used) in &self.points[self.after(at)..] {
+            if *t >= end {
+                break;
+            }
             max_used = max_used.max(*used);
         }
         Ok(self.total - max_used)
@@ -115,11 +123,23 @@ impl Planner {
     }
 
     fn ensure_point(&mut self, t: i64) {
-        if t >= self.end() || self.points.contains_key(&t) {
+        let i = self.after(t);
+        if t >= self.end() || (i > 0 && self.points[i - 1].0 == t) {
             return;
         }
         let used = self.used_at(t);
-        self.points.insert(t, used);
+        self.points.insert(i, (t, used));
+    }
+
+    /// Adds `n` to the usage of every point in `[start, end)`.
+    fn shift(&mut self, start: i64, end: i64, n: i64) {
+        let from = self.points.partition_point(|(t, _)| *t < start);
+        for (t, used) in &mut self.points[from..] {
+            if *t >= end {
+                break;
+            }
+            *used += n;
+        }
     }
 
     /// Reserves `n` units over `[at, at + d)`; fails if they are not free.
@@ -134,46 +154,40 @@ impl Planner {
         let end = at + d;
         self.ensure_point(at);
         self.ensure_point(end);
-        for (_, used) in self.points.range_mut(at..end) {
-            *used += n;
-        }
+        self.shift(at, end, n);
         let id = self.next_span;
         self.next_span += 1;
-        self.spans.insert(
+        self.spans.push((
             id,
             Span {
                 start: at,
                 end,
                 count: n,
             },
-        );
+        ));
         Ok(id)
     }
 
     /// Releases a span.
     pub fn rem_span(&mut self, id: SpanId) -> Result<(), PlannerError> {
-        let span = self.spans.remove(&id).ok_or(PlannerError::UnknownSpan)?;
-        for (_, used) in self.points.range_mut(span.start..span.end) {
-            *used -= span.count;
-        }
-        // Drop points that no longer change the state, keeping the base point.
-        for t in [span.start, span.end] {
-            if t == self.base {
-                continue;
-            }
-            if let Some(used) = self.points.get(&t).copied() {
-                let before = self.points.range(..t).next_back().map(|(_, u)| *u);
-                if before == Some(used) {
-                    self.points.remove(&t);
-                }
-            }
+        let pos = self
+            .spans
+            .iter()
+            .position(|(s, _)| *s == id)
+            .ok_or(PlannerError::UnknownSpan)?;
+        let (_, span) = self.spans.swap_remove(pos);
+        self.shift(span.start, span.end, -span.count);
+        // Drop points that no longer change the state.
+        self.points.dedup_by(|b, a| a.1 == b.1);
+        if self.points.first().is_some_and(|(_, u)| *u == 0) {
+            self.points.remove(0);
         }
         Ok(())
     }
 
     /// State-change points strictly after `t`, in time order.
     pub fn points_after(&self, t: i64) -> impl Iterator<Item = i64> + '_ {
-        self.points.range(t.saturating_add(1)..).map(|(t, _)| *t)
+        self.points[self.after(t)..].iter().map(|(t, _)| *t)
     }
 
     /// Earliest time `>= on_or_after` (that time itself or a later state-change point)

@@ -24,6 +24,16 @@ pub enum Preference {
     Low,
 }
 
+impl Preference {
+    /// Whether score `a` sorts before `b`.
+    pub fn better(self, a: i64, b: i64) -> bool {
+        match self {
+            Preference::High => a > b,
+            Preference::Low => a < b,
+        }
+    }
+}
+
 /// A match policy.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MatchPolicy {
@@ -35,6 +45,8 @@ pub struct MatchPolicy {
     pub node_exclusive: bool,
     /// Stop exploring once enough has been found (dynamic child order).
     pub stop_on_1_matches: bool,
+    /// Variation-aware scoring: `MATCH_MET + perf_class`, lower classes first.
+    pub variation: bool,
 }
 
 impl Default for MatchPolicy {
@@ -45,6 +57,7 @@ impl Default for MatchPolicy {
             node_centric: true,
             node_exclusive: false,
             stop_on_1_matches: true,
+            variation: false,
         }
     }
 }
@@ -57,6 +70,7 @@ impl MatchPolicy {
             node_centric: nc,
             node_exclusive: nx,
             stop_on_1_matches: s1,
+            variation: false,
         };
         use Preference::{High, Low};
         Ok(match spec {
@@ -68,6 +82,10 @@ impl MatchPolicy {
             "lonode" => base(Low, true, false, false),
             "hinodex" => base(High, true, true, false),
             "lonodex" => base(Low, true, true, false),
+            "variation" => Self {
+                variation: true,
+                ..base(Low, false, false, false)
+            },
             custom if custom.contains('=') => Self::parse_custom(custom)?,
             other => return Err(ConfigError::UnknownPolicy(other.to_string())),
         })
@@ -79,6 +97,7 @@ impl MatchPolicy {
             node_centric: false,
             node_exclusive: false,
             stop_on_1_matches: false,
+            variation: false,
         };
         let bad = || ConfigError::UnknownPolicy(spec.to_string());
         for kv in spec.split_whitespace() {
@@ -107,9 +126,33 @@ impl MatchPolicy {
 
     /// Whether edge group score `a` sorts before `b`.
     pub fn better(&self, a: i64, b: i64) -> bool {
-        match self.preference {
-            Preference::High => a > b,
-            Preference::Low => a < b,
+        self.preference.better(a, b)
+    }
+
+    /// Comparator used when packing slots (the variation policy packs high first).
+    pub fn slot_preference(&self) -> Preference {
+        if self.variation {
+            Preference::High
+        } else {
+            self.preference
+        }
+    }
+
+    /// The `perf_class` of a vertex for the variation policy: 0..=9999, 9999 when
+    /// missing or invalid (parsed like `std::stoi`).
+    pub fn perf_class(properties: &std::collections::BTreeMap<String, String>) -> i64 {
+        let Some(raw) = properties.get("perf_class") else {
+            return 9999;
+        };
+        let t = raw.trim_start();
+        let (sign, digits) = match t.strip_prefix('-') {
+            Some(rest) => (-1, rest),
+            None => (1, t.strip_prefix('+').unwrap_or(t)),
+        };
+        let digits: String = digits.chars().take_while(char::is_ascii_digit).collect();
+        match digits.parse::<i64>() {
+            Ok(n) if (0..=9999).contains(&(sign * n)) => sign * n,
+            _ => 9999,
         }
     }
 
@@ -133,6 +176,9 @@ mod tests {
         assert!(first.stop_on_1_matches && first.node_centric);
         assert!(MatchPolicy::parse("bogus").is_err());
         assert!(MatchPolicy::parse("policy=middle").is_err());
+        let var = MatchPolicy::parse("variation").unwrap();
+        assert!(var.variation && var.better(1, 2));
+        assert_eq!(var.slot_preference(), Preference::High);
     }
 
     #[test]
@@ -142,5 +188,14 @@ mod tests {
         assert!(MatchPolicy::parse("high").unwrap().better(2, 1));
         assert_eq!(MatchPolicy::node_factor(1, 3), 30002);
         assert_eq!(MatchPolicy::node_factor(0, 0), 20001);
+        let props = |v: &str| {
+            [("perf_class".to_string(), v.to_string())]
+                .into_iter()
+                .collect()
+        };
+        assert_eq!(MatchPolicy::perf_class(&props("12abc")), 12);
+        assert_eq!(MatchPolicy::perf_class(&props("-1")), 9999);
+        assert_eq!(MatchPolicy::perf_class(&props("x")), 9999);
+        assert_eq!(MatchPolicy::perf_class(&Default::default()), 9999);
     }
 }

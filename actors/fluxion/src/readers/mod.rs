@@ -2,11 +2,13 @@
 
 mod grug;
 mod jgf;
+mod rv1exec;
 
 use std::collections::{BTreeSet, HashMap};
 
 pub use grug::read_grug;
 pub use jgf::read_jgf;
+pub use rv1exec::{decode_hostlist, decode_idset, read_rv1exec};
 
 use crate::error::ReaderError;
 use crate::graph::{ResourceGraph, SubsystemId, VertexId};
@@ -18,6 +20,8 @@ pub enum LoadFormat {
     Grug,
     /// JSON Graph Format.
     Jgf,
+    /// RFC 20 R without a `scheduling` key.
+    Rv1exec,
 }
 
 impl std::str::FromStr for LoadFormat {
@@ -26,6 +30,7 @@ impl std::str::FromStr for LoadFormat {
         match s {
             "grug" => Ok(Self::Grug),
             "jgf" => Ok(Self::Jgf),
+            "rv1exec" | "rv1exec_force" => Ok(Self::Rv1exec),
             other => Err(ReaderError::Invalid(format!(
                 "unsupported load format: {other}"
             ))),
@@ -43,6 +48,7 @@ pub fn load(
     match format {
         LoadFormat::Grug => read_grug(text, &mut g)?,
         LoadFormat::Jgf => read_jgf(text, &mut g)?,
+        LoadFormat::Rv1exec => read_rv1exec(text, &mut g)?,
     }
     match allowlist {
         Some(list) if !list.is_empty() => Ok(filter_allowlist(&g, list)),

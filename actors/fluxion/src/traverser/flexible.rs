@@ -163,7 +163,7 @@ impl Traverser {
         };
         self.explore(meta, u, level, &mut ds)?;
         for t in ds.types() {
-            ds.choose_all(t, &self.policy);
+            ds.choose_all(t, self.policy.slot_preference());
         }
         for (t, c) in counts.iter_mut() {
             *c = ds.qualified_count(*t) as i64;

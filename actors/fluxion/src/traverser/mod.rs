@@ -5,17 +5,22 @@
 //! the chosen edges, and then a second walk ([`update`]) books planner spans and emits the
 //! selected vertices.
 
+mod admin;
+mod find;
 mod flexible;
+mod prune;
 mod request;
 mod schedule;
 mod scoring;
 mod select;
+mod slot;
 mod state;
 mod update;
 
 use std::cmp::Reverse;
 use std::collections::{BTreeSet, HashMap};
 
+pub use find::FindExpr;
 pub use request::Req;
 pub use schedule::{MatchOp, MatchOutcome};
 pub use scoring::{EGroup, EvalEdge, Scoring};
@@ -254,3 +259,6 @@ impl Traverser {
         self.vs[u.idx()].subplan = Some(crate::planner::PlannerMulti::new(0, i64::MAX, &totals));
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -39,6 +39,8 @@ impl std::str::FromStr for MatchOp {
 pub struct MatchOutcome {
     /// Start time.
     pub at: i64,
+    /// End time (start + duration, clipped to the graph window).
+    pub end: i64,
     /// Whether it is a future reservation.
     pub reserved: bool,
     /// Emitted vertices/edges in post-order (empty for satisfiability).
@@ -151,6 +153,7 @@ impl Traverser {
             self.satisfiability(&reqs, &mut meta, x)?;
             return Ok(MatchOutcome {
                 at: meta.at,
+                end: meta.at.saturating_add(meta.duration),
                 reserved: false,
                 emitted: Vec::new(),
             });
@@ -171,6 +174,7 @@ impl Traverser {
             // Probe only: the selection is left unbooked.
             return Ok(MatchOutcome {
                 at: meta.at,
+                end: meta.at + meta.duration,
                 reserved: meta.at > now,
                 emitted: Vec::new(),
             });
@@ -178,6 +182,7 @@ impl Traverser {
         let emitted = self.update(&meta)?;
         Ok(MatchOutcome {
             at: meta.at,
+            end: meta.at + meta.duration,
             reserved: meta.at > now,
             emitted,
         })

@@ -1,7 +1,7 @@
 //! Per-visit scoring: candidate child edge groups by type, best-k selection.
 
 use crate::graph::{EdgeId, TypeId};
-use crate::policy::{MatchPolicy, introsort};
+use crate::policy::{Preference, introsort};
 
 /// One candidate edge inside an edge group.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,12 +70,12 @@ impl Evals {
 
     /// Sorts by the policy and marks the first groups covering `k` units; false if `k`
     /// is 0 or exceeds the qualified count.
-    fn choose_best_k(&mut self, k: u32, policy: &MatchPolicy) -> bool {
+    fn choose_best_k(&mut self, k: u32, pref: Preference) -> bool {
         if k == 0 || k > self.qual_count {
             return false;
         }
         introsort(&mut self.groups, &|a: &EGroup, b: &EGroup| {
-            policy.better(a.score, b.score)
+            pref.better(a.score, b.score)
         });
         let mut left = k as i64;
         let mut i = 0;
@@ -163,17 +163,17 @@ impl Scoring {
     }
 
     /// Chooses the best `k` units of `ty`.
-    pub fn choose_best_k(&mut self, ty: TypeId, k: u32, policy: &MatchPolicy) {
-        if self.evals_mut(ty).choose_best_k(k, policy) {
+    pub fn choose_best_k(&mut self, ty: TypeId, k: u32, pref: Preference) {
+        if self.evals_mut(ty).choose_best_k(k, pref) {
             self.hier_constrain_now = true;
         }
     }
 
     /// Sorts all groups of `ty` and chooses every qualified unit.
-    pub fn choose_all(&mut self, ty: TypeId, policy: &MatchPolicy) {
+    pub fn choose_all(&mut self, ty: TypeId, pref: Preference) {
         let e = self.evals_mut(ty);
         let k = e.qual_count;
-        if e.choose_best_k(k, policy) {
+        if e.choose_best_k(k, pref) {
             self.hier_constrain_now = true;
         }
     }
@@ -215,7 +215,7 @@ mod tests {
 
     #[test]
     fn best_k_takes_whole_groups_in_policy_order() {
-        let high = MatchPolicy::parse("high").unwrap();
+        let high = Preference::High;
         let t = TypeId(3);
         let mut s = Scoring::new();
         s.add(t, group(5, 2));
@@ -223,7 +223,7 @@ mod tests {
         s.add(t, group(0, 7));
         assert_eq!(s.qualified_count(t), 4);
         assert_eq!(s.total_count(t), 11);
-        s.choose_best_k(t, 3, &high);
+        s.choose_best_k(t, 3, high);
         assert!(s.hier_constrain_now());
         let chosen = s.chosen(t);
         assert_eq!(chosen.len(), 2);
@@ -233,11 +233,11 @@ mod tests {
 
     #[test]
     fn impossible_choice_is_ignored() {
-        let low = MatchPolicy::parse("low").unwrap();
+        let low = Preference::Low;
         let t = TypeId(0);
         let mut s = Scoring::new();
         s.add(t, group(1, 1));
-        s.choose_best_k(t, 2, &low);
+        s.choose_best_k(t, 2, low);
         assert!(!s.hier_constrain_now());
         assert_eq!(s.best_k(t), 0);
         let mut p = Scoring::new();

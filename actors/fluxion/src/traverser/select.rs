@@ -2,9 +2,11 @@
 
 use std::collections::{BTreeSet, HashMap};
 
+use super::prune::busy_from;
 use super::scoring::{EGroup, EvalEdge, Scoring};
-use super::{AllocType, JobMeta, Req, Traverser, X_CHECKER_NJOBS};
-use crate::error::{MatchError, PlannerError};
+use super::slot::ShareTally;
+use super::{JobMeta, Req, Traverser};
+use crate::error::MatchError;
 use crate::graph::{EdgeId, TypeId, VertexId};
 use crate::jobspec::Tristate;
 use crate::policy::{MATCH_MET, MATCH_UNMET, MatchPolicy};
@@ -28,35 +30,8 @@ pub(super) struct Level<'r> {
     pub(super) multiplier: u32,
 }
 
-/// Progress toward `multiplier` shares of one type (dynamic exploration, slot packing):
-/// whole bundles are accumulated until a share's count is reached.
-#[derive(Debug, Clone, Copy, Default)]
-struct ShareTally {
-    per_share: u32,
-    cur: u32,
-    shares: u32,
-    prev_total: u32,
-}
-
-impl ShareTally {
-    fn add(&mut self, n: u32) {
-        self.cur += n;
-        if self.cur >= self.per_share {
-            self.shares += 1;
-            self.cur = 0;
-        }
-    }
-}
-
-fn busy_from(e: PlannerError) -> MatchError {
-    match e {
-        PlannerError::Range => MatchError::Busy,
-        other => MatchError::Planner(other),
-    }
-}
-
 impl Traverser {
-    fn exclusivity(resources: &[Req], ty: TypeId) -> bool {
+    pub(super) fn exclusivity(resources: &[Req], ty: TypeId) -> bool {
         resources
             .iter()
             .any(|r| r.ty == ty && r.exclusive == Tristate::True)
@@ -111,109 +86,6 @@ impl Traverser {
         (kind, resources, nslots, "")
     }
 
-    /// A slot is realised at `u` when `u` has a direct child of every type in the slot.
-    pub(super) fn slot_match(&self, u: VertexId, slot: &Req) -> bool {
-        slot.with.iter().all(|c| {
-            self.graph
-                .out_edges(u)
-                .iter()
-                .any(|e| self.graph.vertex(self.graph.edge(*e).target).ty == c.ty)
-        })
-    }
-
-    pub(super) fn by_excl(
-        &self,
-        meta: &JobMeta,
-        u: VertexId,
-        excl_in: bool,
-        r: &Req,
-    ) -> Result<(), MatchError> {
-        if excl_in && r.exclusive == Tristate::False {
-            return Err(MatchError::Invalid(
-                "exclusivity conflicts with a slot".into(),
-            ));
-        }
-        if excl_in || r.exclusive == Tristate::True {
-            let vs = &self.vs[u.idx()];
-            if meta.alloc_type == AllocType::Alloc && !vs.allocations.is_empty() {
-                return Err(MatchError::Busy);
-            }
-            if vs
-                .x_checker
-                .avail_during(meta.at, meta.duration)
-                .map_err(busy_from)?
-                < X_CHECKER_NJOBS
-            {
-                return Err(MatchError::Busy);
-            }
-        }
-        Ok(())
-    }
-
-    pub(super) fn by_subplan(
-        &self,
-        meta: &JobMeta,
-        u: VertexId,
-        r: &Req,
-    ) -> Result<(), MatchError> {
-        let Some(p) = &self.vs[u.idx()].subplan else {
-            return Ok(());
-        };
-        if r.user_data.is_empty() {
-            return Ok(());
-        }
-        let counts = p.counts_for(|t| {
-            r.user_data
-                .iter()
-                .find(|(ty, _)| *ty == t)
-                .map(|(_, n)| *n)
-                .unwrap_or(0)
-        });
-        match p.avail_during(meta.at, meta.duration, &counts) {
-            Ok(true) => Ok(()),
-            Ok(false) | Err(PlannerError::Range) => Err(MatchError::Busy),
-            Err(e) => Err(MatchError::Planner(e)),
-        }
-    }
-
-    /// Status and own-availability checks shared by both traversers.
-    pub(super) fn prune_vertex(&self, meta: &JobMeta, u: VertexId) -> Result<(), MatchError> {
-        let v = self.graph.vertex(u);
-        if meta.alloc_type != AllocType::Satisfiability && v.status != crate::graph::Status::Up {
-            return Err(MatchError::Busy);
-        }
-        let plans = &self.vs[u.idx()].plans;
-        if plans
-            .avail_during(meta.at, meta.duration)
-            .map_err(busy_from)?
-            == 0
-        {
-            return Err(MatchError::Busy);
-        }
-        Ok(())
-    }
-
-    fn prune(
-        &self,
-        meta: &JobMeta,
-        excl: bool,
-        u: VertexId,
-        resources: &[Req],
-    ) -> Result<(), MatchError> {
-        if self.flexible {
-            return self.prune_flexible(meta, excl, u, resources);
-        }
-        self.prune_vertex(meta, u)?;
-        let v = self.graph.vertex(u);
-        for r in resources.iter().filter(|r| r.ty == v.ty || r.is_slot) {
-            if !r.is_slot {
-                self.by_excl(meta, u, excl, r)?;
-            }
-            self.by_subplan(meta, u, r)?;
-        }
-        Ok(())
-    }
-
     fn discover(&mut self, u: VertexId) {
         let v = self.graph.vertex(u);
         if self.policy.node_centric && v.ty == self.node_ty {
@@ -238,16 +110,18 @@ impl Traverser {
                     score = MATCH_UNMET;
                     break;
                 }
-                dfu.choose_best_k(c.ty, count, &self.policy);
+                dfu.choose_best_k(c.ty, count, self.policy.preference);
             }
         }
         if self.policy.node_centric && uty == self.node_ty {
             self.multilevel -= self.last_node_factor;
         }
-        dfu.overall = if score == MATCH_MET {
-            score + self.multilevel + uid + 1
-        } else {
+        dfu.overall = if score != MATCH_MET {
             score
+        } else if self.policy.variation {
+            score + MatchPolicy::perf_class(&self.graph.vertex(u).properties)
+        } else {
+            score + self.multilevel + uid + 1
         };
         if score == MATCH_MET {
             Ok(())
@@ -353,91 +227,6 @@ impl Traverser {
             }
         }
         if any { Ok(()) } else { Err(MatchError::Busy) }
-    }
-
-    /// Packs the children of `u` into whole slots (`dom_slot`).
-    #[allow(clippy::too_many_arguments)]
-    fn dom_slot(
-        &mut self,
-        meta: &JobMeta,
-        u: VertexId,
-        shape: &[Req],
-        nslots: u32,
-        pristine: bool,
-        label: &str,
-        dfu: &mut Scoring,
-    ) -> Result<(), MatchError> {
-        let mut ds = Scoring::new();
-        let level = Level {
-            resources: shape,
-            pristine,
-            excl: true,
-            multiplier: nslots,
-        };
-        self.explore(meta, u, level, &mut ds)?;
-        for t in ds.types() {
-            ds.choose_all(t, &self.policy);
-        }
-        // Qualified slots: disjoint bundles of whole groups per type, minimum over types.
-        let mut qual = u32::MAX;
-        for elem in shape {
-            let count = elem.count.select(ds.qualified_count(elem.ty));
-            let mut tally = ShareTally {
-                per_share: count,
-                ..Default::default()
-            };
-            if count != 0 {
-                for g in ds.get(elem.ty).map(|e| e.groups.as_slice()).unwrap_or(&[]) {
-                    tally.add(g.edges.first().map(|e| e.count).unwrap_or(0));
-                }
-            }
-            qual = qual.min(if count == 0 { 0 } else { tally.shares });
-        }
-        let mut cursors: HashMap<TypeId, usize> = HashMap::new();
-        let mut slots = Vec::new();
-        for _ in 0..qual {
-            let mut g = EGroup {
-                score: MATCH_MET,
-                count: 1,
-                needs: 0,
-                exclusive: true,
-                root: false,
-                label: label.to_string(),
-                edges: Vec::new(),
-            };
-            for elem in shape {
-                let count = elem.count.select(ds.qualified_count(elem.ty));
-                let groups = ds.get(elem.ty).map(|e| e.groups.as_slice()).unwrap_or(&[]);
-                let cur = cursors.entry(elem.ty).or_insert(0);
-                let mut j = 0;
-                while j < count {
-                    let Some(src) = groups.get(*cur) else {
-                        return Err(MatchError::Busy);
-                    };
-                    *cur += 1;
-                    let Some(first) = src.edges.first() else {
-                        continue;
-                    };
-                    g.edges.push(EvalEdge {
-                        count: first.count,
-                        needs: first.count,
-                        exclusive: true,
-                        edge: first.edge,
-                    });
-                    g.score += src.score;
-                    j += first.count;
-                }
-            }
-            slots.push(g);
-        }
-        for g in slots {
-            dfu.add(self.slot_ty, g);
-        }
-        if qual > 0 {
-            Ok(())
-        } else {
-            Err(MatchError::Busy)
-        }
     }
 
     /// Depth-first visit of `u` (`dom_dfv`). On success `to_parent` receives `u`'s
@@ -599,7 +388,7 @@ impl Traverser {
                 self.multilevel = 0;
                 return None;
             }
-            dfu.choose_best_k(r.ty, count, &self.policy);
+            dfu.choose_best_k(r.ty, count, self.policy.preference);
         }
         self.multilevel = 0;
         let mut needs = 1;

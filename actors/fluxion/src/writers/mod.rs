@@ -1,4 +1,12 @@
-//! Match output formats (`-F`): simple and pretty_simple so far.
+//! Match output formats (`-F`): simple, pretty_simple, jgf, rlite, rv1, rv1_nosched.
+
+mod encode;
+mod jgf;
+mod rv1;
+
+pub use encode::{hostlist, idset};
+pub use jgf::jgf_object;
+pub use rv1::{r_lite, rv1};
 
 use crate::graph::ResourceGraph;
 use crate::traverser::Emitted;
@@ -10,6 +18,14 @@ pub enum MatchFormat {
     Simple,
     /// The same, reversed, with `exclusive`/`shared` spelled out.
     PrettySimple,
+    /// JSON Graph Format of the selected subgraph.
+    Jgf,
+    /// The R_lite array.
+    Rlite,
+    /// RFC 20 R with the JGF `scheduling` key.
+    Rv1,
+    /// RFC 20 R without `scheduling`.
+    Rv1Nosched,
 }
 
 impl std::str::FromStr for MatchFormat {
@@ -18,6 +34,10 @@ impl std::str::FromStr for MatchFormat {
         match s {
             "simple" => Ok(Self::Simple),
             "pretty_simple" => Ok(Self::PrettySimple),
+            "jgf" => Ok(Self::Jgf),
+            "rlite" => Ok(Self::Rlite),
+            "rv1" => Ok(Self::Rv1),
+            "rv1_nosched" => Ok(Self::Rv1Nosched),
             other => Err(format!("unsupported match format: {other}")),
         }
     }
@@ -33,8 +53,14 @@ fn line(g: &ResourceGraph, level: u32, v: crate::graph::VertexId, needs: i64, x:
     s
 }
 
-/// Renders the emitted vertices of one match.
-pub fn write_match(g: &ResourceGraph, emitted: &[Emitted], format: MatchFormat) -> String {
+/// Renders one match that holds its resources over `[start, end)`.
+pub fn write_match(
+    g: &ResourceGraph,
+    emitted: &[Emitted],
+    format: MatchFormat,
+    start: i64,
+    end: i64,
+) -> String {
     let vertices = emitted.iter().filter_map(|e| match e {
         Emitted::Vertex {
             v,
@@ -54,6 +80,13 @@ pub fn write_match(g: &ResourceGraph, emitted: &[Emitted], format: MatchFormat) 
                 .collect();
             lines.into_iter().rev().collect()
         }
+        MatchFormat::Jgf => format!("{}\n", jgf_object(g, emitted)),
+        MatchFormat::Rlite => format!("{}\n", r_lite(g, emitted)),
+        MatchFormat::Rv1 => format!(
+            "{}\n",
+            rv1(g, emitted, start, end, Some(&jgf_object(g, emitted)))
+        ),
+        MatchFormat::Rv1Nosched => format!("{}\n", rv1(g, emitted, start, end, None)),
     }
 }
 
@@ -96,11 +129,11 @@ mod tests {
             },
         ];
         assert_eq!(
-            write_match(&g, &em, MatchFormat::Simple),
+            write_match(&g, &em, MatchFormat::Simple, 0, 1),
             "      ------core3[1:x]\n      ---tiny0[1:s]\n"
         );
         assert_eq!(
-            write_match(&g, &em, MatchFormat::PrettySimple),
+            write_match(&g, &em, MatchFormat::PrettySimple, 0, 1),
             "      ---tiny0[1:shared]\n      ------core3[1:exclusive]\n"
         );
     }

@@ -2,6 +2,7 @@
 //! `{"timestamp":T,"name":N,"context":{...}}`, context omitted when empty.
 
 mod context;
+mod events;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;

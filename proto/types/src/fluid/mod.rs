@@ -297,15 +297,15 @@ impl From<JobId> for u64 {
 }
 
 impl fmt::Display for JobId {
-    /// F58 with `ƒ`; the alternate form `{:#}` uses the ASCII `f` prefix.
+    /// F58 with `ƒ`; the alternate form `{:#}` uses the ASCII `f` prefix. Width and
+    /// alignment are honoured (`{:>12}`) for tables.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let prefix = if f.alternate() {
-            f58::ASCII_PREFIX
+        let s = if f.alternate() {
+            self.to_f58_plain()
         } else {
-            f58::UTF8_PREFIX
+            self.to_f58()
         };
-        f.write_str(prefix)?;
-        f.write_str(&f58::encode(self.0))
+        f.pad(&s)
     }
 }
 

@@ -58,6 +58,7 @@ fn table_example_318793880436736() {
     assert_eq!(id.to_f58(), "ƒ3VPB8ZEqV");
     assert_eq!(id.to_f58_plain(), "f3VPB8ZEqV");
     assert_eq!(format!("{id:#}"), "f3VPB8ZEqV");
+    assert_eq!(format!("{id:>12}|{id:<11}|"), "  ƒ3VPB8ZEqV|ƒ3VPB8ZEqV |");
     assert_eq!(id.to_kvs(), "job.0001.21f0.fc00.0000");
     assert_eq!(id.to_words(), "rufus-cowboy-venice--andrea-arthur-academy");
     assert_eq!(id.to_emoji(), "😂😌👌🚒📆🍹");

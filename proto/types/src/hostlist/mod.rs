@@ -115,6 +115,26 @@ impl Hostlist {
         *self = Self::from_hosts(hosts);
     }
 
+    /// Hosts of `self` that are also in `other`, in `self`'s order.
+    pub fn intersection(&self, other: &Hostlist) -> Hostlist {
+        let keep: std::collections::HashSet<String> = other.iter().collect();
+        self.iter().filter(|h| keep.contains(h)).collect()
+    }
+
+    /// Hosts of `self` that are not in `other`, in `self`'s order.
+    pub fn difference(&self, other: &Hostlist) -> Hostlist {
+        let drop: std::collections::HashSet<String> = other.iter().collect();
+        self.iter().filter(|h| !drop.contains(h)).collect()
+    }
+
+    /// Hosts in either list, sorted and without duplicates (as `flux hostlist -u`).
+    pub fn union(&self, other: &Hostlist) -> Hostlist {
+        let mut out = self.clone();
+        out.append(other);
+        out.sort_unique();
+        out
+    }
+
     fn from_hosts(hosts: Vec<Host>) -> Self {
         let mut hl = Hostlist::new();
         for host in hosts {

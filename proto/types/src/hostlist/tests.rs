@@ -126,6 +126,15 @@ fn push_append_sort() {
 }
 
 #[test]
+fn set_operations() {
+    let a = hl("n[1-5],login1");
+    let b = hl("n[4-8]");
+    assert_eq!(a.intersection(&b).to_string(), "n[4-5]");
+    assert_eq!(a.difference(&b).to_string(), "n[1-3],login1");
+    assert_eq!(a.union(&b).to_string(), "login1,n[1-8]");
+}
+
+#[test]
 fn serde_as_string() {
     let h = hl("node[186-189]");
     assert_eq!(serde_json::to_string(&h).unwrap(), "\"node[186-189]\"");
@@ -142,6 +151,8 @@ fn hostname() -> impl Strategy<Value = String> {
         ("[a-c]{1,2}", 0u64..30).prop_map(|(p, n)| format!("{p}{n:03}")),
         "[a-c]{1,3}",
         (0u64..12).prop_map(|n| n.to_string()),
+        ("[a-c]{1,2}", 0u64..5, 0u64..3).prop_map(|(p, n, m)| format!("{p}{n}-eth{m}")),
+        ("[a-c]{1,2}-", 0u64..15).prop_map(|(p, n)| format!("{p}{n:02}")),
     ]
 }
 

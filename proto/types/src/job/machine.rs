@@ -135,6 +135,7 @@ mod tests {
         ];
         for (from, name, to) in table {
             assert_eq!(next_state(from, &ev(name)), Ok(to), "{from} {name}");
+            assert_eq!(from.apply(&ev(name)), Ok(to));
         }
     }
 

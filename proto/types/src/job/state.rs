@@ -85,11 +85,16 @@ impl JobState {
     pub fn is_running(self) -> bool {
         StateMask::RUNNING.contains(self)
     }
+
+    /// The state after `event` (see [`next_state`](super::next_state)).
+    pub fn apply(self, event: &crate::eventlog::Entry) -> Result<JobState, super::TransitionError> {
+        super::next_state(self, event)
+    }
 }
 
 impl fmt::Display for JobState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
+        f.pad(self.name())
     }
 }
 

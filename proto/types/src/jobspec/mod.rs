@@ -219,5 +219,13 @@ impl Jobspec {
     }
 }
 
+impl std::str::FromStr for Jobspec {
+    type Err = JobspecError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Jobspec::parse(s)
+    }
+}
+
 #[cfg(test)]
 mod tests;

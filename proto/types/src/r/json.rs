@@ -1,12 +1,12 @@
 //! R JSON encoding and decoding with validation.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 use thiserror::Error;
 
-use super::ResourceSet;
+use super::{Node, ResourceSet};
 use crate::hostlist::Hostlist;
 use crate::idset::IdSet;
 
@@ -25,9 +25,6 @@ pub enum RError {
     /// An R_lite entry without `children.core`.
     #[error("invalid R: R_lite entry for ranks {0} has no core children")]
     MissingCore(String),
-    /// A child type other than core or gpu.
-    #[error("invalid R: unsupported child resource type '{0}'")]
-    ChildType(String),
     /// `nodelist` does not name one host per rank.
     #[error("invalid R: nodelist has {hosts} hosts for {ranks} ranks")]
     NodelistCount {
@@ -66,56 +63,99 @@ pub enum RError {
     HostnameMismatch(u32),
 }
 
-#[derive(Serialize, Deserialize)]
+/// R as decoded.
+#[derive(Deserialize)]
 struct RawR {
     version: u64,
     execution: RawExecution,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     scheduling: Option<Value>,
 }
 
-/// Field order is the key order of flux-core's `rlist_to_R`.
-#[derive(Serialize, Deserialize)]
+#[derive(Deserialize)]
 struct RawExecution {
     #[serde(rename = "R_lite")]
     r_lite: Vec<RawRlite>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     nslots: Option<u64>,
     #[serde(default)]
     starttime: f64,
     #[serde(default)]
     expiration: f64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     nodelist: Option<Vec<String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     properties: Option<BTreeMap<String, IdSet>>,
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Deserialize)]
 struct RawRlite {
     rank: IdSet,
     children: BTreeMap<String, IdSet>,
 }
 
-/// Ranks grouped by identical (cores, gpus), ordered by first rank.
-pub(super) fn group_ranks(r: &ResourceSet) -> Vec<(IdSet, IdSet, IdSet)> {
-    let mut groups: Vec<(IdSet, IdSet, IdSet)> = Vec::new();
+/// R as encoded; field order is the key order of flux-core's `rlist_to_R`.
+#[derive(Serialize)]
+struct OutR<'a> {
+    version: u64,
+    execution: OutExecution<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scheduling: Option<&'a Value>,
+}
+
+#[derive(Serialize)]
+struct OutExecution<'a> {
+    #[serde(rename = "R_lite")]
+    r_lite: Vec<OutRlite<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    nslots: Option<u64>,
+    starttime: f64,
+    expiration: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    nodelist: Option<[String; 1]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    properties: Option<&'a BTreeMap<String, IdSet>>,
+}
+
+#[derive(Serialize)]
+struct OutRlite<'a> {
+    rank: IdSet,
+    children: Children<'a>,
+}
+
+/// Ranks grouped by identical children, ordered by first rank; each group carries
+/// one of its nodes as the template for its children.
+pub(super) fn group_ranks(r: &ResourceSet) -> Vec<(IdSet, &Node)> {
+    let mut groups: Vec<(IdSet, &Node)> = Vec::new();
+    let mut index: HashMap<(&IdSet, &IdSet, &BTreeMap<String, IdSet>), usize> = HashMap::new();
     for n in r.nodes() {
-        match groups
-            .iter_mut()
-            .find(|(_, c, g)| *c == n.cores && *g == n.gpus)
-        {
-            Some((ranks, _, _)) => {
-                ranks.insert(n.rank);
+        match index.get(&(&n.cores, &n.gpus, &n.other)) {
+            Some(&i) => {
+                groups[i].0.insert(n.rank);
             }
-            None => groups.push((
-                IdSet::from_range(n.rank, n.rank),
-                n.cores.clone(),
-                n.gpus.clone(),
-            )),
+            None => {
+                index.insert((&n.cores, &n.gpus, &n.other), groups.len());
+                groups.push((IdSet::from_range(n.rank, n.rank), n));
+            }
         }
     }
     groups
+}
+
+/// `children` object: core, gpu, then other types, empty sets omitted (core always).
+struct Children<'a>(&'a Node);
+
+impl Serialize for Children<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let node = self.0;
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("core", &node.cores)?;
+        for (kind, ids) in node.children().filter(|(k, _)| *k != "core") {
+            map.serialize_entry(kind, ids)?;
+        }
+        map.end()
+    }
 }
 
 impl ResourceSet {
@@ -155,18 +195,20 @@ impl ResourceSet {
             ..Default::default()
         };
         for entry in ex.r_lite {
-            let mut cores = None;
-            let mut gpus = IdSet::new();
+            let mut template = Node::new(0, None, IdSet::new(), IdSet::new());
+            let mut has_core = false;
             for (kind, ids) in entry.children {
-                match kind.as_str() {
-                    "core" => cores = Some(ids),
-                    "gpu" => gpus = ids,
-                    _ => return Err(RError::ChildType(kind)),
-                }
+                has_core |= kind == "core";
+                template.set_child(&kind, ids);
             }
-            let cores = cores.ok_or_else(|| RError::MissingCore(entry.rank.to_string()))?;
+            if !has_core {
+                return Err(RError::MissingCore(entry.rank.to_string()));
+            }
             for rank in &entry.rank {
-                r.add_node(rank, None, cores.clone(), gpus.clone())?;
+                r.insert_node(Node {
+                    rank,
+                    ..template.clone()
+                })?;
             }
         }
         if let Some(nodelist) = ex.nodelist {
@@ -200,40 +242,45 @@ impl ResourceSet {
         Ok(r)
     }
 
-    fn to_raw(&self) -> RawR {
+    fn to_out(&self) -> OutR<'_> {
         let r_lite = group_ranks(self)
             .into_iter()
-            .map(|(rank, cores, gpus)| {
-                let mut children = BTreeMap::from([("core".to_string(), cores)]);
-                if !gpus.is_empty() {
-                    children.insert("gpu".to_string(), gpus);
-                }
-                RawRlite { rank, children }
+            .map(|(rank, node)| OutRlite {
+                rank,
+                children: Children(node),
             })
             .collect();
         // A nodelist only if every rank has a host name.
         let nodelist = self
             .nodes()
             .all(|n| n.hostname.is_some())
-            .then(|| vec![self.nodelist().to_string()]);
-        RawR {
+            .then(|| [self.nodelist().to_string()]);
+        OutR {
             version: 1,
-            execution: RawExecution {
+            execution: OutExecution {
                 r_lite,
                 nslots: self.nslots,
                 starttime: self.starttime,
                 expiration: self.expiration,
                 nodelist,
-                properties: (!self.properties.is_empty()).then(|| self.properties.clone()),
+                properties: (!self.properties.is_empty()).then_some(&self.properties),
             },
-            scheduling: self.scheduling.clone(),
+            scheduling: self.scheduling.as_ref(),
         }
+    }
+}
+
+impl std::str::FromStr for ResourceSet {
+    type Err = RError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        ResourceSet::parse(s)
     }
 }
 
 impl Serialize for ResourceSet {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.to_raw().serialize(serializer)
+        self.to_out().serialize(serializer)
     }
 }
 

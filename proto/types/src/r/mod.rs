@@ -6,6 +6,7 @@
 //! children grouped, one compressed hostlist, `starttime`/`expiration` always present).
 
 mod json;
+mod node;
 mod ops;
 
 use std::collections::BTreeMap;
@@ -16,29 +17,10 @@ use crate::hostlist::Hostlist;
 use crate::idset::IdSet;
 
 pub use json::RError;
+pub use node::Node;
 
 /// Characters not allowed in property names.
 const BAD_PROPERTY_CHARS: &[char] = &['!', '&', '\'', '"', '^', '`', '|', '(', ')'];
-
-/// The resources of one execution target.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Node {
-    /// Broker rank.
-    pub rank: u32,
-    /// Host name, if R has a nodelist.
-    pub hostname: Option<String>,
-    /// Logical core ids.
-    pub cores: IdSet,
-    /// Logical GPU ids.
-    pub gpus: IdSet,
-}
-
-impl Node {
-    /// True if no cores and no GPUs.
-    pub fn is_empty(&self) -> bool {
-        self.cores.is_empty() && self.gpus.is_empty()
-    }
-}
 
 /// An R version 1 resource set.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -83,18 +65,15 @@ impl ResourceSet {
         cores: IdSet,
         gpus: IdSet,
     ) -> Result<(), RError> {
-        if self.nodes.contains_key(&rank) {
-            return Err(RError::DuplicateRank(rank));
+        self.insert_node(Node::new(rank, hostname, cores, gpus))
+    }
+
+    /// Add a node (with any child types); errors if its rank is already present.
+    pub fn insert_node(&mut self, node: Node) -> Result<(), RError> {
+        if self.nodes.contains_key(&node.rank) {
+            return Err(RError::DuplicateRank(node.rank));
         }
-        self.nodes.insert(
-            rank,
-            Node {
-                rank,
-                hostname,
-                cores,
-                gpus,
-            },
-        );
+        self.nodes.insert(node.rank, node);
         Ok(())
     }
 
@@ -126,6 +105,11 @@ impl ResourceSet {
     /// Total GPUs.
     pub fn ngpus(&self) -> u64 {
         self.nodes.values().map(|n| n.gpus.count()).sum()
+    }
+
+    /// Total resources of child type `kind` (`core`, `gpu`, or another type).
+    pub fn count(&self, kind: &str) -> u64 {
+        self.nodes.values().map(|n| n.child(kind).count()).sum()
     }
 
     /// All ranks.
@@ -229,14 +213,14 @@ impl ResourceSet {
     }
 
     /// The compact "rlist" text used in `resource_summary` annotations:
-    /// `rank[0-3]/core[0-7] rank4/core0,gpu[0-1]`.
+    /// `rank[0-3]/core[0-7] rank4/core0,gpu[0-1]` (core first, brackets only around
+    /// more than one id).
     pub fn to_rlist_string(&self) -> String {
         json::group_ranks(self)
             .iter()
-            .map(|(ranks, cores, gpus)| {
-                let children: Vec<String> = [("core", cores), ("gpu", gpus)]
-                    .into_iter()
-                    .filter(|(_, ids)| !ids.is_empty())
+            .map(|(ranks, node)| {
+                let children: Vec<String> = node
+                    .children()
                     .map(|(kind, ids)| format!("{kind}{}", ids.to_bracketed()))
                     .collect();
                 format!("rank{}/{}", ranks.to_bracketed(), children.join(","))

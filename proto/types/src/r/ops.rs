@@ -2,7 +2,7 @@
 //! to allocate (intersect/subtract from the pool) and free (union back).
 //!
 //! Results keep `self`'s times, nslots and scheduling data; properties are restricted
-//! to the ranks that remain. Ranks left with no cores and no GPUs are dropped.
+//! to the ranks that remain. Ranks left with no resources are dropped.
 
 use std::collections::BTreeMap;
 
@@ -12,17 +12,14 @@ use crate::idset::IdSet;
 impl ResourceSet {
     /// Resources in both sets.
     pub fn intersect(&self, other: &ResourceSet) -> ResourceSet {
-        self.combine(|rank, n| {
-            let o = other.node(rank)?;
-            Some((n.cores.intersection(&o.cores), n.gpus.intersection(&o.gpus)))
-        })
+        self.rebuild(|n| Some(n.zip_with(other.node(n.rank)?, IdSet::intersection)))
     }
 
     /// Resources of `self` not in `other` (e.g. the pool minus an allocation).
     pub fn subtract(&self, other: &ResourceSet) -> ResourceSet {
-        self.combine(|rank, n| match other.node(rank) {
-            Some(o) => Some((n.cores.difference(&o.cores), n.gpus.difference(&o.gpus))),
-            None => Some((n.cores.clone(), n.gpus.clone())),
+        self.rebuild(|n| match other.node(n.rank) {
+            Some(o) => Some(n.zip_with(o, IdSet::difference)),
+            None => Some(n.clone()),
         })
     }
 
@@ -31,22 +28,22 @@ impl ResourceSet {
     pub fn union(&self, other: &ResourceSet) -> Result<ResourceSet, RError> {
         let mut out = self.clone();
         for o in other.nodes() {
-            match out.nodes.get_mut(&o.rank) {
+            let merged = match out.nodes.get(&o.rank) {
                 Some(n) => {
-                    match (&n.hostname, &o.hostname) {
+                    let hostname = match (&n.hostname, &o.hostname) {
                         (Some(a), Some(b)) if a != b => {
                             return Err(RError::HostnameMismatch(o.rank));
                         }
-                        (None, Some(b)) => n.hostname = Some(b.clone()),
-                        _ => {}
+                        (a, b) => a.clone().or_else(|| b.clone()),
+                    };
+                    Node {
+                        hostname,
+                        ..n.zip_with(o, IdSet::union)
                     }
-                    n.cores = n.cores.union(&o.cores);
-                    n.gpus = n.gpus.union(&o.gpus);
                 }
-                None => {
-                    out.nodes.insert(o.rank, o.clone());
-                }
-            }
+                None => o.clone(),
+            };
+            out.nodes.insert(o.rank, merged);
         }
         for (name, ranks) in other.properties() {
             let entry = out.properties.entry(name.clone()).or_default();
@@ -55,45 +52,33 @@ impl ResourceSet {
         Ok(out)
     }
 
-    /// True if every core and GPU of `other` is in `self`.
+    /// True if every resource of `other` is in `self`.
     pub fn contains(&self, other: &ResourceSet) -> bool {
-        other.nodes().all(|o| {
-            self.node(o.rank)
-                .is_some_and(|n| o.cores.is_subset(&n.cores) && o.gpus.is_subset(&n.gpus))
-        })
+        other
+            .nodes()
+            .all(|o| self.node(o.rank).is_some_and(|n| o.is_subset_of(n)))
     }
 
     /// Only the given ranks (e.g. what a partial `release` returns).
     pub fn copy_ranks(&self, ranks: &IdSet) -> ResourceSet {
-        self.combine(|rank, n| {
-            ranks
-                .contains(rank)
-                .then(|| (n.cores.clone(), n.gpus.clone()))
-        })
+        self.rebuild(|n| ranks.contains(n.rank).then(|| n.clone()))
     }
 
     /// All but the given ranks.
     pub fn remove_ranks(&self, ranks: &IdSet) -> ResourceSet {
-        self.combine(|rank, n| (!ranks.contains(rank)).then(|| (n.cores.clone(), n.gpus.clone())))
+        self.rebuild(|n| (!ranks.contains(n.rank)).then(|| n.clone()))
     }
 
-    /// Rebuild with new (cores, gpus) per rank from `f`; `None` or empty drops the rank.
-    fn combine<F>(&self, f: F) -> ResourceSet
+    /// Rebuild with each node replaced by `f(node)`; `None` or empty drops the rank.
+    fn rebuild<F>(&self, f: F) -> ResourceSet
     where
-        F: Fn(u32, &Node) -> Option<(IdSet, IdSet)>,
+        F: Fn(&Node) -> Option<Node>,
     {
         let nodes: BTreeMap<u32, Node> = self
             .nodes()
-            .filter_map(|n| {
-                let (cores, gpus) = f(n.rank, n)?;
-                let node = Node {
-                    rank: n.rank,
-                    hostname: n.hostname.clone(),
-                    cores,
-                    gpus,
-                };
-                (!node.is_empty()).then_some((n.rank, node))
-            })
+            .filter_map(f)
+            .filter(|n| !n.is_empty())
+            .map(|n| (n.rank, n))
             .collect();
         let ranks: IdSet = nodes.keys().copied().collect();
         let properties = self

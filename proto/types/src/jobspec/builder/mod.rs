@@ -2,9 +2,12 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::Value;
+use serde_json::{Map, Value, json};
 
+mod io;
 mod shape;
+
+use io::ShellFlags;
 
 use shape::{SLOT_LABEL, ShapeOptions};
 
@@ -32,6 +35,7 @@ pub struct JobspecBuilder {
     dependencies: Vec<Dependency>,
     constraints: Option<Value>,
     requires: Vec<String>,
+    shell: ShellFlags,
     /// (path relative to `attributes`, value), applied in order after everything else.
     settings: Vec<(String, Value)>,
 }
@@ -174,6 +178,55 @@ impl JobspecBuilder {
         self
     }
 
+    /// `--output`: tasks' stdout to a file (`none`/`kvs` keep the default).
+    pub fn output(mut self, path: &str) -> Self {
+        self.shell.output = Some(path.to_string());
+        self
+    }
+
+    /// `--error`: tasks' stderr to a file.
+    pub fn error(mut self, path: &str) -> Self {
+        self.shell.error = Some(path.to_string());
+        self
+    }
+
+    /// `--input`: stdin from a file (an idset value is left to `flux job attach`).
+    pub fn input(mut self, path: &str) -> Self {
+        self.shell.input = Some(path.to_string());
+        self
+    }
+
+    /// `-l/--label-io`: label lines of file output with the task rank.
+    pub fn label_io(mut self, on: bool) -> Self {
+        self.shell.label_io = on;
+        self
+    }
+
+    /// `-u/--unbuffered`.
+    pub fn unbuffered(mut self, on: bool) -> Self {
+        self.shell.unbuffered = on;
+        self
+    }
+
+    /// `--rlimit`: the limits to propagate (name -> value, -1 = unlimited).
+    pub fn rlimits(mut self, limits: Map<String, Value>) -> Self {
+        self.shell.rlimit = Some(limits);
+        self
+    }
+
+    /// `--taskmap=SCHEME[:VALUE]`.
+    pub fn taskmap(mut self, uri: &str) -> Self {
+        let (scheme, value) = uri.split_once(':').unwrap_or((uri, ""));
+        self.shell.taskmap = Some(json!({"scheme": scheme, "value": value}));
+        self
+    }
+
+    /// `--signal`: send `signum` `timeleft` seconds before the time limit.
+    pub fn signal(mut self, signum: i32, timeleft: f64) -> Self {
+        self.shell.signal = Some(json!({"signum": signum, "timeleft": timeleft}));
+        self
+    }
+
     /// A job shell option (`-o KEY=VAL` after parsing; dotted key nests).
     pub fn shell_option(mut self, key: &str, value: Value) -> Self {
         self.settings
@@ -243,6 +296,7 @@ impl JobspecBuilder {
         if let Some(per_resource) = shape.per_resource {
             js.set_shell_option("per-resource", per_resource)?;
         }
+        self.shell.apply(&mut js)?;
         for (path, value) in self.settings {
             js.set_attribute(&path, value)?;
         }
