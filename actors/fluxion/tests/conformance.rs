@@ -88,12 +88,7 @@ fn run_row(dir: &Path, row: &Row, scratch: &Path) -> Result<bool, String> {
         p.strip_prefix("t/data/resource/")
             .map(|rest| dir.join(rest))
     };
-    // t3015 builds cmds007 in a heredoc; it is the nine test004 matches of cmds07.in.
-    let commands = match (row.script.as_str(), row.commands.as_str()) {
-        ("t3015-resource-basic-jgf.t", "cmds007") => "t/data/resource/commands/basics/cmds07.in",
-        (_, c) => c,
-    };
-    let cmds_path = local(commands).ok_or("commands generated inside the test script")?;
+    let cmds_path = local(&row.commands).ok_or("commands generated inside the test script")?;
     let cmds = std::fs::read_to_string(&cmds_path).map_err(|e| e.to_string())?;
     let prefix = format!("{}/", dir.display());
     let cmds = cmds.replace("@TEST_SRCDIR@/data/resource/", &prefix);

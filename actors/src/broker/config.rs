@@ -69,17 +69,6 @@ pub fn initial_attrs(config: &BrokerConfig, owner: u32, pid: u32) -> Result<Attr
     attrs.set_default("rundir-cleanup", "1");
     attrs.set_default("statedir-cleanup", "1");
 
-    for (name, value) in &config.setattrs {
-        let name = if name == "tbon.fanout" {
-            // The older spelling of the tree shape.
-            attrs.set("tbon.topo", format!("kary:{value}"))?;
-            continue;
-        } else {
-            name.as_str()
-        };
-        attrs.set(name, value.clone())?;
-    }
-
     let hostname = hostname();
     attrs.set_readonly("rank", config.rank.to_string());
     attrs.set_readonly("size", config.size.to_string());
@@ -100,6 +89,16 @@ pub fn initial_attrs(config: &BrokerConfig, owner: u32, pid: u32) -> Result<Attr
         "tbon.descendants",
         (config.size.saturating_sub(1)).to_string(),
     );
+
+    // Applied last, so that read-only attributes refuse them.
+    for (name, value) in &config.setattrs {
+        if name == "tbon.fanout" {
+            // The older spelling of the tree shape.
+            attrs.set("tbon.topo", format!("kary:{value}"))?;
+        } else {
+            attrs.set(name, value.clone())?;
+        }
+    }
     Ok(attrs)
 }
 

@@ -245,6 +245,7 @@ impl Broker {
             name: name.to_string(),
             args: ModuleArgs::parse(&args),
             rank: self.rank,
+            attrs: self.attrs.clone(),
             broker: ctx.address(),
             probe: probe.clone(),
         })?;

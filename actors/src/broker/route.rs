@@ -37,10 +37,10 @@ impl Broker {
         };
         match self.services.lookup(&msg.topic).map(str::to_string) {
             Some(target) => {
-                if let Some(att) = self.endpoints.get_mut(from) {
-                    if !att.used.contains(msg.service()) {
-                        att.used.insert(msg.service().to_string());
-                    }
+                if let Some(att) = self.endpoints.get_mut(from)
+                    && !att.used.contains(msg.service())
+                {
+                    att.used.insert(msg.service().to_string());
                 }
                 self.deliver(&target, msg);
             }

@@ -9,7 +9,7 @@ pub mod heartbeat;
 
 use actix::prelude::*;
 
-use crate::broker::Broker;
+use crate::broker::{Attrs, Broker};
 use crate::msg::{Deliver, Stop};
 use crate::tracer::Probe;
 
@@ -21,6 +21,8 @@ pub struct ModuleContext {
     pub name: String,
     pub args: ModuleArgs,
     pub rank: u32,
+    /// The broker's attributes when the module was loaded (`statedir`, `rundir`, ...).
+    pub attrs: Attrs,
     pub broker: Addr<Broker>,
     pub probe: Probe,
 }

@@ -18,7 +18,12 @@ pub struct Args {
     #[arg(short = 'S', long = "setattr", value_name = "ATTR=VAL")]
     setattr: Vec<String>,
     /// Comma-separated options for each broker (e.g. -Sattr=val)
-    #[arg(short = 'o', long = "broker-opts", value_name = "OPTS")]
+    #[arg(
+        short = 'o',
+        long = "broker-opts",
+        value_name = "OPTS",
+        allow_hyphen_values = true
+    )]
     broker_opts: Vec<String>,
     /// Use DIR as the broker rundir
     #[arg(long, value_name = "DIR")]
@@ -33,11 +38,7 @@ pub struct Args {
     #[arg(short = 'X', long)]
     noexec: bool,
     /// The initial program and its arguments
-    #[arg(
-        trailing_var_arg = true,
-        allow_hyphen_values = true,
-        value_name = "COMMAND"
-    )]
+    #[arg(trailing_var_arg = true, value_name = "COMMAND")]
     command: Vec<String>,
 }
 

@@ -30,11 +30,7 @@ struct Args {
     no_modules: bool,
 
     /// The initial program and its arguments (default: an interactive shell).
-    #[arg(
-        trailing_var_arg = true,
-        allow_hyphen_values = true,
-        value_name = "COMMAND"
-    )]
+    #[arg(trailing_var_arg = true, value_name = "COMMAND")]
     command: Vec<String>,
 }
 

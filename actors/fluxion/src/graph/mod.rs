@@ -4,10 +4,12 @@
 //! its per-vertex scheduling state in parallel vectors (no `Rc` graphs).
 
 mod intern;
+mod paths;
 
 use std::collections::{BTreeMap, HashMap};
 
 pub use intern::{Interner, SubsystemId, TypeId};
+pub use paths::Paths;
 
 /// Index of a vertex in [`ResourceGraph::vertices`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -63,7 +65,7 @@ pub struct Vertex {
     /// Free-form properties.
     pub properties: BTreeMap<String, String>,
     /// Path of the vertex in each subsystem it belongs to.
-    pub paths: BTreeMap<SubsystemId, String>,
+    pub paths: Paths,
     /// Up or down.
     pub status: Status,
 }

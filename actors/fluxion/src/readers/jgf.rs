@@ -81,7 +81,7 @@ fn read_vertex(g: &mut ResourceGraph, node: &Value) -> Result<(String, Vertex), 
             );
         }
     }
-    let mut paths = BTreeMap::new();
+    let mut paths = crate::graph::Paths::default();
     match meta.get("paths") {
         Some(Value::Object(ps)) => {
             for (s, p) in ps {

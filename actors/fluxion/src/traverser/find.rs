@@ -1,7 +1,7 @@
 //! `find`: select the vertices matching a predicate expression, with their ancestors.
 //!
 //! Grammar: `expr := term ("or" term)*`, `term := atom ("and" atom)*`,
-//! `atom := "(" expr ")" | key=value`. Keys: `status`, `sched-now`, `sched-future`,
+//! `atom := "(" expr ")" | key=value`; juxtaposition means `and`. Keys: `status`, `sched-now`, `sched-future`,
 //! `property`, `names`, `jobid-alloc`, `jobid-reserved`, `jobid-tag`, `jobid-span`,
 //! `agfilter` (accepted, no effect on selection).
 
@@ -49,8 +49,11 @@ impl Parser {
 
     fn term(&mut self) -> Result<FindExpr, MatchError> {
         let mut left = self.atom()?;
-        while self.peek() == Some("and") {
-            self.pos += 1;
+        // Juxtaposed predicates (`jobid-alloc=1 agfilter=t`) also mean "and".
+        while !matches!(self.peek(), None | Some("or") | Some(")")) {
+            if self.peek() == Some("and") {
+                self.pos += 1;
+            }
             left = FindExpr::And(Box::new(left), Box::new(self.atom()?));
         }
         Ok(left)
@@ -189,6 +192,8 @@ mod tests {
         let e = FindExpr::parse("status=up and (sched-now=free or names=node0)").unwrap();
         assert!(matches!(e, FindExpr::And(..)));
         assert!(FindExpr::parse("bogus=1").is_err());
+        let e = FindExpr::parse("jobid-alloc=1 agfilter=t").unwrap();
+        assert!(matches!(e, FindExpr::And(..)));
         assert!(FindExpr::parse("(status=up").is_err());
     }
 }

@@ -1,6 +1,12 @@
 //! Jobspec (RFC 14) as Fluxion reads it: arbitrary resource shapes, slots, count ranges.
 
+mod count;
+mod xor;
+
 use serde_yaml::Value;
+
+pub use count::Count;
+pub use xor::{MAX_XOR_EXPANSIONS, XOR_SLOT};
 
 use crate::error::JobspecError;
 
@@ -15,67 +21,6 @@ pub enum Tristate {
     /// `exclusive: false`.
     False,
 }
-
-/// A count: fixed (`min == max`) or a range with an operator.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Count {
-    /// Lower bound (>= 1).
-    pub min: u32,
-    /// Upper bound (`u32::MAX` when open).
-    pub max: u32,
-    /// `+`, `*` or `^`.
-    pub oper: char,
-    /// Operand of `oper`.
-    pub operand: u32,
-}
-
-impl Count {
-    /// A fixed count.
-    pub fn fixed(n: u32) -> Self {
-        Self {
-            min: n,
-            max: n,
-            oper: '+',
-            operand: 1,
-        }
-    }
-
-    /// How many to take when `qc` qualified units are available (0 = not enough).
-    pub fn select(&self, qc: u32) -> u32 {
-        if self.min > self.max || self.min > qc {
-            return 0;
-        }
-        if self.min == self.max {
-            return self.min;
-        }
-        let cap = qc.min(self.max);
-        match self.oper {
-            '*' => Self::grow(self.min, cap, |c| c.checked_mul(self.operand)),
-            '^' => Self::grow(self.min, cap, |c| c.checked_pow(self.operand)),
-            _ => {
-                let operand = self.operand.max(1);
-                cap - (cap - self.min) % operand
-            }
-        }
-    }
-
-    fn grow(min: u32, cap: u32, step: impl Fn(u32) -> Option<u32>) -> u32 {
-        let mut c = min;
-        while let Some(n) = step(c) {
-            if n > cap || n <= c {
-                break;
-            }
-            c = n;
-        }
-        c
-    }
-
-    /// The count with unlimited availability.
-    pub fn effective_max(&self) -> u32 {
-        self.select(u32::MAX)
-    }
-}
-
 /// One resource request vertex.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Resource {
@@ -114,65 +59,6 @@ pub struct Jobspec {
     /// `attributes.system.queue`.
     pub queue: Option<String>,
 }
-
-/// Type name of an exclusive-or slot alternative (flexible traverser).
-pub const XOR_SLOT: &str = "xor_slot";
-
-/// Most candidate jobspecs an xor expansion yields.
-pub const MAX_XOR_EXPANSIONS: usize = 1000;
-
-fn expand_list(list: &[Resource]) -> Vec<Vec<Resource>> {
-    let xors: Vec<usize> = (0..list.len())
-        .filter(|i| list[*i].ty == XOR_SLOT)
-        .collect();
-    let choices: Vec<Option<usize>> = if xors.is_empty() {
-        vec![None]
-    } else {
-        xors.iter().map(|i| Some(*i)).collect()
-    };
-    let mut out = Vec::new();
-    for choice in choices {
-        // The chosen alternative becomes a plain slot; the other alternatives drop out.
-        let base: Vec<Resource> = list
-            .iter()
-            .enumerate()
-            .filter(|(i, r)| r.ty != XOR_SLOT || Some(*i) == choice)
-            .map(|(_, r)| {
-                let mut r = r.clone();
-                if r.ty == XOR_SLOT {
-                    r.ty = "slot".into();
-                }
-                r
-            })
-            .collect();
-        let mut combos: Vec<Vec<Resource>> = vec![Vec::new()];
-        for r in &base {
-            let variants: Vec<Resource> = expand_list(&r.with)
-                .into_iter()
-                .map(|with| Resource { with, ..r.clone() })
-                .collect();
-            let mut next = Vec::new();
-            for c in &combos {
-                for v in &variants {
-                    if next.len() >= MAX_XOR_EXPANSIONS {
-                        break;
-                    }
-                    let mut c = c.clone();
-                    c.push(v.clone());
-                    next.push(c);
-                }
-            }
-            combos = next;
-        }
-        out.extend(combos);
-        if out.len() >= MAX_XOR_EXPANSIONS {
-            out.truncate(MAX_XOR_EXPANSIONS);
-            break;
-        }
-    }
-    out
-}
-
 fn invalid(msg: impl Into<String>) -> JobspecError {
     JobspecError::Invalid(msg.into())
 }
@@ -309,26 +195,6 @@ fn parse_resource(v: &Value) -> Result<Resource, JobspecError> {
 }
 
 impl Jobspec {
-    /// Whether any resource is an `xor_slot`.
-    pub fn has_xor_slots(&self) -> bool {
-        fn any(rs: &[Resource]) -> bool {
-            rs.iter().any(|r| r.ty == XOR_SLOT || any(&r.with))
-        }
-        any(&self.resources)
-    }
-
-    /// The candidate jobspecs of an xor request: each picks one `xor_slot` alternative
-    /// per sibling group (as a plain `slot`), in order, at most [`MAX_XOR_EXPANSIONS`].
-    pub fn expand_xor(&self) -> Vec<Jobspec> {
-        expand_list(&self.resources)
-            .into_iter()
-            .map(|resources| Jobspec {
-                resources,
-                ..self.clone()
-            })
-            .collect()
-    }
-
     /// Parses a YAML (or JSON) jobspec.
     pub fn parse(text: &str) -> Result<Self, JobspecError> {
         let doc: Value = serde_yaml::from_str(text)?;
@@ -387,7 +253,6 @@ impl Jobspec {
         })
     }
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -412,51 +277,5 @@ mod tests {
         );
         assert!(Jobspec::parse("version: 1\nresources:\n  - type: core\n    count: 0\n").is_err());
         assert!(Jobspec::parse("version: 1\nresources:\n  - type: slot\n    count: 1\n").is_err());
-    }
-
-    #[test]
-    fn xor_slots_expand_in_order() {
-        let js = Jobspec::parse(
-            "version: 9999\nresources:\n  - type: xor_slot\n    count: 2\n    label: a\n    with:\n      - type: core\n        count: 1\n  - type: xor_slot\n    count: 3\n    label: a\n    with:\n      - type: gpu\n        count: 1\n",
-        )
-        .unwrap();
-        assert!(js.has_xor_slots());
-        let c = js.expand_xor();
-        assert_eq!(c.len(), 2);
-        assert_eq!(c[0].resources.len(), 1);
-        assert_eq!(
-            (c[0].resources[0].ty.as_str(), c[0].resources[0].count.min),
-            ("slot", 2)
-        );
-        assert_eq!(c[1].resources[0].with[0].ty, "gpu");
-    }
-
-    #[test]
-    fn count_selection() {
-        let plus = Count {
-            min: 2,
-            max: 10,
-            oper: '+',
-            operand: 3,
-        };
-        assert_eq!(plus.select(1), 0);
-        assert_eq!(plus.select(7), 5);
-        assert_eq!(plus.select(100), 8);
-        let mul = Count {
-            min: 2,
-            max: 100,
-            oper: '*',
-            operand: 2,
-        };
-        assert_eq!(mul.select(20), 16);
-        let pow = Count {
-            min: 2,
-            max: 100,
-            oper: '^',
-            operand: 2,
-        };
-        assert_eq!(pow.select(20), 16);
-        assert_eq!(Count::fixed(4).select(10), 4);
-        assert_eq!(Count::fixed(4).effective_max(), 4);
     }
 }

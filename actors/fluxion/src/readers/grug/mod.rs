@@ -6,6 +6,8 @@
 //! the children of **all** source instances before going deeper, which fixes `uniq_id`
 //! and child order.
 
+mod associate;
+
 use std::collections::{BTreeMap, HashMap};
 
 use crate::error::ReaderError;
@@ -31,6 +33,9 @@ struct RecipeEdge {
     id_scope: i64,
     id_start: i64,
     id_stride: i64,
+    as_tgt_subsystem: String,
+    as_tgt_uplvl: i64,
+    as_src_uplvl: i64,
 }
 
 /// Parses GraphML into recipe nodes and edges (edges in file order).
@@ -116,6 +121,9 @@ fn parse(text: &str) -> Result<(Vec<Recipe>, Vec<RecipeEdge>), ReaderError> {
             id_scope: int(&m, "id_scope", 0)?,
             id_start: int(&m, "id_start", 0)?,
             id_stride: int(&m, "id_stride", 1)?,
+            as_tgt_subsystem: get(&m, "as_tgt_subsystem").unwrap_or_else(|| "containment".into()),
+            as_tgt_uplvl: int(&m, "as_tgt_uplvl", 1)?,
+            as_src_uplvl: int(&m, "as_src_uplvl", 1)?,
         });
     }
     Ok((recipes, edges))
@@ -184,11 +192,20 @@ impl Generator<'_> {
             .collect();
         for ei in out {
             let e = self.edges[ei].clone();
-            if e.gen_method != "MULTIPLY" {
-                return Err(ReaderError::Invalid(format!(
-                    "grug: gen_method {} is not supported yet",
-                    e.gen_method
-                )));
+            match e.gen_method.as_str() {
+                "MULTIPLY" => {}
+                "ASSOCIATE_IN" | "ASSOCIATE_BY_PATH_IN" => {
+                    self.associate(r, &e);
+                    ancestors.push(ei);
+                    self.walk(e.target, ancestors)?;
+                    ancestors.pop();
+                    continue;
+                }
+                other => {
+                    return Err(ReaderError::Invalid(format!(
+                        "grug: unknown gen_method {other}"
+                    )));
+                }
             }
             let subsystem = self.g.names.intern_subsystem(&e.subsystem);
             let wrap = self.wrap(ancestors, e.id_scope);
