@@ -8,6 +8,7 @@
 //! * [`policy`]: match policies (high, low, hinode, lonode, hinodex, lonodex, first, ...).
 //! * [`traverser`]: the DFU matcher (allocate, reserve, satisfiability, cancel).
 //! * [`writers`]: match output formats.
+//! * [`qmanager`]: queue policies (fcfs, easy, hybrid, conservative) over the matcher.
 //! * [`query`]: the `resource-query` command interpreter.
 
 pub mod error;
@@ -15,6 +16,7 @@ pub mod graph;
 pub mod jobspec;
 pub mod planner;
 pub mod policy;
+pub mod qmanager;
 pub mod query;
 pub mod readers;
 pub mod traverser;

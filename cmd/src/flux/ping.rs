@@ -71,6 +71,7 @@ pub async fn run(args: Args) -> anyhow::Result<i32> {
     let pad = "x".repeat(args.pad);
     let mut times = Vec::new();
     let mut seq: u64 = 0;
+    let begin = Instant::now();
     while args.count.is_none_or(|n| seq < n) {
         let body = json!({ "seq": seq, "pad": pad });
         let start = Instant::now();
@@ -103,8 +104,9 @@ pub async fn run(args: Args) -> anyhow::Result<i32> {
         let min = times.iter().cloned().fold(f64::INFINITY, f64::min);
         let max = times.iter().cloned().fold(0.0, f64::max);
         let mean = times.iter().sum::<f64>() / times.len() as f64;
+        let rate = times.len() as f64 / begin.elapsed().as_secs_f64();
         println!(
-            "{}{} pad={} n={} min={min:.3} mean={mean:.3} max={max:.3} ms",
+            "{}{} pad={} n={} min={min:.4} mean={mean:.4} max={max:.4} ms rate={rate:.0}/s",
             target.prefix,
             target.topic,
             args.pad,

@@ -47,6 +47,8 @@ pub struct MatchPolicy {
     pub stop_on_1_matches: bool,
     /// Variation-aware scoring: `MATCH_MET + perf_class`, lower classes first.
     pub variation: bool,
+    /// Locality: at the top level prefer candidates in the highest contiguous score run.
+    pub locality: bool,
 }
 
 impl Default for MatchPolicy {
@@ -58,6 +60,7 @@ impl Default for MatchPolicy {
             node_exclusive: false,
             stop_on_1_matches: true,
             variation: false,
+            locality: false,
         }
     }
 }
@@ -71,6 +74,7 @@ impl MatchPolicy {
             node_exclusive: nx,
             stop_on_1_matches: s1,
             variation: false,
+            locality: false,
         };
         use Preference::{High, Low};
         Ok(match spec {
@@ -82,6 +86,10 @@ impl MatchPolicy {
             "lonode" => base(Low, true, false, false),
             "hinodex" => base(High, true, true, false),
             "lonodex" => base(Low, true, true, false),
+            "locality" => Self {
+                locality: true,
+                ..base(High, false, false, false)
+            },
             "variation" => Self {
                 variation: true,
                 ..base(Low, false, false, false)
@@ -98,6 +106,7 @@ impl MatchPolicy {
             node_exclusive: false,
             stop_on_1_matches: false,
             variation: false,
+            locality: false,
         };
         let bad = || ConfigError::UnknownPolicy(spec.to_string());
         for kv in spec.split_whitespace() {
@@ -156,6 +165,31 @@ impl MatchPolicy {
         }
     }
 
+    /// Locality comparator data: each score mapped to the contiguous run of scores
+    /// (closed integer intervals joined when adjacent) that contains it.
+    pub fn score_runs(scores: &[i64]) -> Vec<(i64, i64)> {
+        let mut v = scores.to_vec();
+        v.sort_unstable();
+        v.dedup();
+        let mut runs: Vec<(i64, i64)> = Vec::new();
+        for s in v {
+            match runs.last_mut() {
+                Some((_, hi)) if *hi + 1 == s => *hi = s,
+                _ => runs.push((s, s)),
+            }
+        }
+        runs
+    }
+
+    /// The run of `runs` that contains `score` ((score, score) if none does).
+    pub fn run_of(runs: &[(i64, i64)], score: i64) -> (i64, i64) {
+        let i = runs.partition_point(|(lo, _)| *lo <= score);
+        match i.checked_sub(1).map(|j| runs[j]) {
+            Some((lo, hi)) if score <= hi => (lo, hi),
+            _ => (score, score),
+        }
+    }
+
     /// The node factor `((id + 1) + 1) * 10000 + |uniq_id % 10000 - 1|` of a node vertex.
     pub fn node_factor(id: i64, uniq_id: i64) -> i64 {
         (id + 1 + 1) * 10000 + (uniq_id % 10000 - 1).abs()
@@ -176,6 +210,14 @@ mod tests {
         assert!(first.stop_on_1_matches && first.node_centric);
         assert!(MatchPolicy::parse("bogus").is_err());
         assert!(MatchPolicy::parse("policy=middle").is_err());
+        assert_eq!(
+            MatchPolicy::score_runs(&[5, 3, 4, 9, 10, 1]),
+            vec![(1, 1), (3, 5), (9, 10)]
+        );
+        let runs = MatchPolicy::score_runs(&[3, 4, 9]);
+        assert_eq!(MatchPolicy::run_of(&runs, 4), (3, 4));
+        assert_eq!(MatchPolicy::run_of(&runs, 7), (7, 7));
+        assert!(MatchPolicy::parse("locality").unwrap().locality);
         let var = MatchPolicy::parse("variation").unwrap();
         assert!(var.variation && var.better(1, 2));
         assert_eq!(var.slot_preference(), Preference::High);

@@ -38,7 +38,7 @@ impl Traverser {
         }
         if excl_in || r.exclusive == Tristate::True {
             let vs = &self.vs[u.idx()];
-            if meta.alloc_type == AllocType::Alloc && !vs.allocations.is_empty() {
+            if meta.alloc_type == AllocType::Alloc && !vs.jobs().allocations.is_empty() {
                 return Err(MatchError::Busy);
             }
             if vs

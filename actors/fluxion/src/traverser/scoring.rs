@@ -71,12 +71,15 @@ impl Evals {
     /// Sorts by the policy and marks the first groups covering `k` units; false if `k`
     /// is 0 or exceeds the qualified count.
     fn choose_best_k(&mut self, k: u32, pref: Preference) -> bool {
+        self.choose_best_k_by(k, &|a: &EGroup, b: &EGroup| pref.better(a.score, b.score))
+    }
+
+    /// [`Self::choose_best_k`] with an arbitrary "sorts before" comparator.
+    fn choose_best_k_by(&mut self, k: u32, before: &dyn Fn(&EGroup, &EGroup) -> bool) -> bool {
         if k == 0 || k > self.qual_count {
             return false;
         }
-        introsort(&mut self.groups, &|a: &EGroup, b: &EGroup| {
-            pref.better(a.score, b.score)
-        });
+        introsort(&mut self.groups, &|a: &EGroup, b: &EGroup| before(a, b));
         let mut left = k as i64;
         let mut i = 0;
         while left > 0 && i < self.groups.len() {
@@ -167,6 +170,25 @@ impl Scoring {
         if self.evals_mut(ty).choose_best_k(k, pref) {
             self.hier_constrain_now = true;
         }
+    }
+
+    /// Chooses the best `k` units of `ty` under a custom comparator (locality policy).
+    pub fn choose_best_k_by(
+        &mut self,
+        ty: TypeId,
+        k: u32,
+        before: &dyn Fn(&EGroup, &EGroup) -> bool,
+    ) {
+        if self.evals_mut(ty).choose_best_k_by(k, before) {
+            self.hier_constrain_now = true;
+        }
+    }
+
+    /// Scores of all groups of `ty`.
+    pub fn scores(&self, ty: TypeId) -> Vec<i64> {
+        self.get(ty)
+            .map(|e| e.groups.iter().map(|g| g.score).collect())
+            .unwrap_or_default()
     }
 
     /// Sorts all groups of `ty` and chooses every qualified unit.

@@ -187,11 +187,11 @@ impl Traverser {
             tallies.entry(r.ty).or_default().per_share = r.count.effective_max();
         }
         let mut sat: BTreeSet<TypeId> = BTreeSet::new();
-        let order: Vec<EdgeId> = self.by_outedges[u.idx()]
-            .iter()
-            .map(|(_, _, e)| *e)
-            .collect();
-        for e in order {
+        // The order set of `u` is only re-keyed by updates, never during a select, and
+        // the walk below never revisits `u`; borrow it out instead of copying it, since
+        // stopping early is the point of this order.
+        let order = std::mem::take(&mut self.by_outedges[u.idx()]);
+        for &(_, _, e) in &order {
             let edge = self.graph.edge(e);
             let tgt = edge.target;
             if edge.subsystem != self.dom
@@ -226,6 +226,7 @@ impl Traverser {
                 break;
             }
         }
+        self.by_outedges[u.idx()] = order;
         if any { Ok(()) } else { Err(MatchError::Busy) }
     }
 
@@ -382,13 +383,24 @@ impl Traverser {
 
     fn resolve_graph(&mut self, root_ty: TypeId, reqs: &[Req], dfu: &mut Scoring) -> Option<u32> {
         // dom_finish_graph
+        let mut runs_scores: Vec<i64> = Vec::new();
         for r in reqs {
             let count = r.count.select(dfu.qualified_count(r.ty));
             if count == 0 {
                 self.multilevel = 0;
                 return None;
             }
-            dfu.choose_best_k(r.ty, count, self.policy.preference);
+            if self.policy.locality {
+                // Runs accumulate over the top-level types, as the C++ comparator's set does.
+                runs_scores.extend(dfu.scores(r.ty));
+                let runs = MatchPolicy::score_runs(&runs_scores);
+                let before = |a: &EGroup, b: &EGroup| {
+                    MatchPolicy::run_of(&runs, a.score) > MatchPolicy::run_of(&runs, b.score)
+                };
+                dfu.choose_best_k_by(r.ty, count, &before);
+            } else {
+                dfu.choose_best_k(r.ty, count, self.policy.preference);
+            }
         }
         self.multilevel = 0;
         let mut needs = 1;

@@ -1,6 +1,6 @@
 //! Per-vertex and per-edge scheduling state, and the pruning filter configuration.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::error::ConfigError;
 use crate::graph::{Interner, TypeId};
@@ -8,6 +8,30 @@ use crate::planner::{Planner, PlannerMulti, SpanId};
 
 /// Total of every exclusivity checker ("job slots").
 pub const X_CHECKER_NJOBS: i64 = 0x4000_0000;
+
+/// Per-job bookkeeping of one vertex; most vertices never hold a job, so it is boxed
+/// and created on first use.
+#[derive(Debug, Clone, Default)]
+pub struct JobBook {
+    /// jobid -> span in `plans` for allocations.
+    pub allocations: BTreeMap<i64, SpanId>,
+    /// jobid -> span in `plans` for reservations.
+    pub reservations: BTreeMap<i64, SpanId>,
+    /// Jobs that touch the vertex.
+    pub tags: BTreeSet<i64>,
+    /// jobid -> span in `x_checker`.
+    pub x_spans: BTreeMap<i64, SpanId>,
+    /// jobid -> span in `subplan`.
+    pub job2span: BTreeMap<i64, SpanId>,
+}
+
+static NO_JOBS: JobBook = JobBook {
+    allocations: BTreeMap::new(),
+    reservations: BTreeMap::new(),
+    tags: BTreeSet::new(),
+    x_spans: BTreeMap::new(),
+    job2span: BTreeMap::new(),
+};
 
 /// Scheduling state of one vertex.
 #[derive(Debug, Clone)]
@@ -18,16 +42,7 @@ pub struct VertexSched {
     pub x_checker: Planner,
     /// Subtree aggregate filter (dominant subsystem), if the vertex tracks any type.
     pub subplan: Option<PlannerMulti>,
-    /// jobid -> span in `plans` for allocations.
-    pub allocations: BTreeMap<i64, SpanId>,
-    /// jobid -> span in `plans` for reservations.
-    pub reservations: BTreeMap<i64, SpanId>,
-    /// Jobs that touch the vertex.
-    pub tags: BTreeSet<i64>,
-    /// jobid -> span in `x_checker`.
-    pub x_spans: HashMap<i64, SpanId>,
-    /// jobid -> span in `subplan`.
-    pub job2span: HashMap<i64, SpanId>,
+    jobs: Option<Box<JobBook>>,
     /// Traversal colour epoch (visited when equal to the traverser's epoch).
     pub color: u64,
 }
@@ -39,13 +54,19 @@ impl VertexSched {
             plans: Planner::new(base, duration, size),
             x_checker: Planner::new(base, duration, X_CHECKER_NJOBS),
             subplan: None,
-            allocations: BTreeMap::new(),
-            reservations: BTreeMap::new(),
-            tags: BTreeSet::new(),
-            x_spans: HashMap::new(),
-            job2span: HashMap::new(),
+            jobs: None,
             color: 0,
         }
+    }
+
+    /// The jobs booked on this vertex.
+    pub fn jobs(&self) -> &JobBook {
+        self.jobs.as_deref().unwrap_or(&NO_JOBS)
+    }
+
+    /// Mutable bookkeeping, created on first use.
+    pub fn jobs_mut(&mut self) -> &mut JobBook {
+        self.jobs.get_or_insert_with(Box::default)
     }
 }
 

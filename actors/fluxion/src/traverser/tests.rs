@@ -196,6 +196,54 @@ fn omitted_prefix_and_slot_at_top() {
 fn hot_structs_stay_small() {
     // Per-vertex state is replicated for every vertex; keep it compact.
     assert!(std::mem::size_of::<crate::graph::Vertex>() <= 160);
-    assert!(std::mem::size_of::<VertexSched>() <= 440);
+    assert!(std::mem::size_of::<VertexSched>() <= 288);
     assert_eq!(std::mem::size_of::<crate::graph::Edge>(), 12);
+}
+
+#[test]
+fn locality_prefers_the_highest_contiguous_run() {
+    let recipe = r#"<graphml xmlns="http://graphml.graphdrawing.org/xmlns">
+      <key id="root" for="node" attr.name="root" attr.type="int"><default>0</default></key>
+      <key id="type" for="node" attr.name="type" attr.type="string"/>
+      <key id="multi_scale" for="edge" attr.name="multi_scale" attr.type="int"><default>1</default></key>
+      <graph id="g" edgedefault="directed">
+        <node id="c"><data key="root">1</data><data key="type">cluster</data></node>
+        <node id="n"><data key="type">node</data></node>
+        <node id="k"><data key="type">core</data></node>
+        <edge source="c" target="n"><data key="multi_scale">4</data></edge>
+        <edge source="n" target="k"><data key="multi_scale">2</data></edge>
+      </graph></graphml>"#;
+    let one_node = jobspec(
+        "  - type: node\n    count: 1\n    with:\n      - type: slot\n        count: 1\n        label: t\n        with:\n          - type: core\n            count: 2\n",
+        60,
+    );
+    let node_of = |t: &Traverser, m: &MatchOutcome| {
+        taken(t, m)[0]
+            .split('/')
+            .nth(2)
+            .unwrap_or_default()
+            .to_string()
+    };
+    let mut g = ResourceGraph::new();
+    read_grug(recipe, &mut g).unwrap();
+    let policy = MatchPolicy::parse("locality").unwrap();
+    let mut t = Traverser::new(
+        g,
+        &TraverserConfig {
+            policy,
+            ..TraverserConfig::default()
+        },
+    )
+    .unwrap();
+    // All free nodes form one run of scores, so ties keep graph order: node0, 1, 2.
+    for (job, want) in [(1, "node0"), (2, "node1"), (3, "node2")] {
+        let m = t.run(&one_node, MatchOp::Allocate, job, 0).unwrap();
+        assert_eq!(node_of(&t, &m), want);
+    }
+    // Free ids {0, 2, 3}: runs [0] and [2, 3]; the higher run wins, first in it is node2
+    // (high would take node3).
+    t.cancel(1).unwrap();
+    t.cancel(3).unwrap();
+    let m = t.run(&one_node, MatchOp::Allocate, 4, 0).unwrap();
+    assert_eq!(node_of(&t, &m), "node2");
 }

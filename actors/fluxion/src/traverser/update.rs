@@ -121,23 +121,23 @@ impl Traverser {
             let span = vs.plans.add_span(meta.at, meta.duration, needs)?;
             match meta.alloc_type {
                 AllocType::Alloc => {
-                    vs.allocations.insert(meta.jobid, span);
+                    vs.jobs_mut().allocations.insert(meta.jobid, span);
                 }
                 AllocType::AllocOrReserve => {
-                    vs.reservations.insert(meta.jobid, span);
+                    vs.jobs_mut().reservations.insert(meta.jobid, span);
                 }
                 AllocType::Satisfiability => {}
             }
         }
         if n > 0 {
             let vs = &mut self.vs[u.idx()];
-            vs.tags.insert(meta.jobid);
+            vs.jobs_mut().tags.insert(meta.jobid);
             let xs = vs.x_checker.add_span(meta.at, meta.duration, 1)?;
-            vs.x_spans.insert(meta.jobid, xs);
+            vs.jobs_mut().x_spans.insert(meta.jobid, xs);
             if let Some(p) = vs.subplan.as_mut().filter(|_| !dfu.is_empty()) {
                 let counts = p.counts_for(|t| dfu.get(&t).copied().unwrap_or(0));
                 let span = p.add_span(meta.at, meta.duration, &counts)?;
-                vs.job2span.insert(meta.jobid, span);
+                vs.jobs_mut().job2span.insert(meta.jobid, span);
             }
             self.accum_if(ty, if excl { size } else { size - needs }, to_parent);
             for (t, c) in dfu {
@@ -181,7 +181,7 @@ impl Traverser {
     pub fn cancel(&mut self, jobid: i64) -> Result<(), MatchError> {
         self.new_epoch();
         let root = self.root;
-        if self.vs[root.idx()].tags.contains(&jobid) {
+        if self.vs[root.idx()].jobs().tags.contains(&jobid) {
             self.rem_dfv(root, jobid)
         } else {
             // Exhaustive removal when the job was not booked through this root.
@@ -194,10 +194,14 @@ impl Traverser {
 
     fn rem_plan(&mut self, u: VertexId, jobid: i64) -> Result<(), MatchError> {
         let vs = &mut self.vs[u.idx()];
-        let span = vs
+        if vs.jobs().allocations.is_empty() && vs.jobs().reservations.is_empty() {
+            return Ok(());
+        }
+        let book = vs.jobs_mut();
+        let span = book
             .allocations
             .remove(&jobid)
-            .or_else(|| vs.reservations.remove(&jobid));
+            .or_else(|| book.reservations.remove(&jobid));
         if let Some(span) = span {
             vs.plans.rem_span(span)?;
         }
@@ -206,15 +210,16 @@ impl Traverser {
 
     fn rem_dfv(&mut self, u: VertexId, jobid: i64) -> Result<(), MatchError> {
         let vs = &mut self.vs[u.idx()];
-        if !vs.tags.remove(&jobid) {
+        if !vs.jobs().tags.contains(&jobid) {
             return Ok(());
         }
-        if let Some(s) = vs.x_spans.remove(&jobid) {
+        let book = vs.jobs_mut();
+        book.tags.remove(&jobid);
+        let (xs, agg) = (book.x_spans.remove(&jobid), book.job2span.remove(&jobid));
+        if let Some(s) = xs {
             vs.x_checker.rem_span(s)?;
         }
-        if let Some(s) = vs.job2span.remove(&jobid)
-            && let Some(p) = vs.subplan.as_mut()
-        {
+        if let (Some(s), Some(p)) = (agg, vs.subplan.as_mut()) {
             p.rem_span(s)?;
         }
         self.rem_plan(u, jobid)?;

@@ -44,17 +44,9 @@ pub fn start(mut ctx: ModuleContext) -> Result<ModuleHandle, String> {
     })
 }
 
-/// A period in Flux Standard Duration: a number with an optional unit (ms, s, m, h, d).
+/// A period in Flux Standard Duration; it must be positive and finite.
 fn parse_period(text: &str) -> Option<Duration> {
-    let (num, scale) = match text {
-        t if t.ends_with("ms") => (&t[..t.len() - 2], 1e-3),
-        t if t.ends_with('s') => (&t[..t.len() - 1], 1.0),
-        t if t.ends_with('m') => (&t[..t.len() - 1], 60.0),
-        t if t.ends_with('h') => (&t[..t.len() - 1], 3600.0),
-        t if t.ends_with('d') => (&t[..t.len() - 1], 86400.0),
-        t => (t, 1.0),
-    };
-    let secs = num.parse::<f64>().ok()? * scale;
+    let secs = flux_proto::types::fsd::parse(text).ok()?;
     (secs.is_finite() && secs > 0.0).then(|| Duration::from_secs_f64(secs))
 }
 
@@ -118,5 +110,6 @@ mod tests {
         assert_eq!(parse_period("0"), None);
         assert_eq!(parse_period("-1s"), None);
         assert_eq!(parse_period("abc"), None);
+        assert_eq!(parse_period("inf"), None);
     }
 }

@@ -1,0 +1,219 @@
+//! Queue manager core (`sched-fluxion-qmanager` without the broker): pending-job order
+//! and the queue policies fcfs, easy, hybrid and conservative.
+//!
+//! One [`QueueManager::schedule`] call is one scheduling loop: it walks up to
+//! `queue_depth` pending jobs in priority order and asks the matcher for each. fcfs stops
+//! at the first job that cannot start now; the backfill family first drops the previous
+//! loop's reservations, reserves for the first `reservation_depth` blocked jobs and lets
+//! later jobs start only where they do not delay those reservations.
+
+use std::cmp::Reverse;
+use std::collections::BTreeMap;
+
+use crate::error::MatchError;
+use crate::jobspec::Jobspec;
+use crate::traverser::{MatchOp, MatchOutcome, Traverser};
+
+/// Upper bound on reservations per loop (`max-reservation-depth`).
+pub const MAX_RESERVATION_DEPTH: usize = 100_000;
+
+/// Queue policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QueuePolicy {
+    /// First come first served, no backfill.
+    Fcfs,
+    /// EASY backfill: only the first blocked job gets a reservation.
+    Easy,
+    /// Up to `reservation_depth` reservations per loop.
+    Hybrid,
+    /// Every considered job gets a reservation.
+    Conservative,
+}
+
+impl std::str::FromStr for QueuePolicy {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "fcfs" => Ok(Self::Fcfs),
+            "easy" => Ok(Self::Easy),
+            "hybrid" => Ok(Self::Hybrid),
+            "conservative" => Ok(Self::Conservative),
+            other => Err(format!("unknown queue policy {other}")),
+        }
+    }
+}
+
+/// Queue parameters (`queue-params`, `policy-params`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueueConfig {
+    /// The policy.
+    pub policy: QueuePolicy,
+    /// Pending jobs considered per loop.
+    pub queue_depth: usize,
+    /// Reservations per loop for `hybrid`.
+    pub reservation_depth: usize,
+}
+
+impl Default for QueueConfig {
+    fn default() -> Self {
+        Self {
+            policy: QueuePolicy::Fcfs,
+            queue_depth: 32,
+            reservation_depth: 64,
+        }
+    }
+}
+
+impl QueueConfig {
+    /// Reservations the policy makes per loop.
+    pub fn effective_reservation_depth(&self) -> usize {
+        match self.policy {
+            QueuePolicy::Fcfs => 0,
+            QueuePolicy::Easy => 1,
+            QueuePolicy::Hybrid => self.reservation_depth.min(MAX_RESERVATION_DEPTH),
+            QueuePolicy::Conservative => self.queue_depth.min(MAX_RESERVATION_DEPTH),
+        }
+    }
+}
+
+/// A job waiting for resources.
+#[derive(Debug, Clone)]
+pub struct PendingJob {
+    /// Job id (also the matcher's job id).
+    pub id: i64,
+    /// Priority; higher goes first.
+    pub priority: u32,
+    /// Submit time; earlier goes first among equal priorities.
+    pub t_submit: u64,
+    /// The request.
+    pub jobspec: Jobspec,
+}
+
+/// What a scheduling loop decided for one job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// Allocated now; `backfilled` when a reservation was ahead of it in this loop.
+    Started {
+        id: i64,
+        outcome: MatchOutcome,
+        backfilled: bool,
+    },
+    /// Holds a reservation at `at` until the next loop.
+    Reserved { id: i64, at: i64 },
+    /// Can never run (ENODEV) or the request is invalid.
+    Rejected { id: i64, reason: String },
+    /// Cannot even be reserved now (e.g. down or constrained nodes); parked until
+    /// [`QueueManager::unblock`].
+    Blocked { id: i64 },
+}
+
+type Key = (Reverse<u32>, u64, u64);
+
+/// Pending, blocked and reserved jobs of one queue.
+#[derive(Debug, Default)]
+pub struct QueueManager {
+    config: QueueConfig,
+    pending: BTreeMap<Key, PendingJob>,
+    blocked: BTreeMap<Key, PendingJob>,
+    reserved: Vec<i64>,
+    seq: u64,
+}
+
+impl QueueManager {
+    /// An empty queue.
+    pub fn new(config: QueueConfig) -> Self {
+        Self {
+            config,
+            ..Self::default()
+        }
+    }
+
+    /// Number of pending (not blocked) jobs.
+    pub fn pending_len(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// Number of blocked jobs.
+    pub fn blocked_len(&self) -> usize {
+        self.blocked.len()
+    }
+
+    /// Queues a job.
+    pub fn submit(&mut self, job: PendingJob) {
+        self.seq += 1;
+        self.pending
+            .insert((Reverse(job.priority), job.t_submit, self.seq), job);
+    }
+
+    /// Moves blocked jobs back to pending (after a resource status change).
+    pub fn unblock(&mut self) {
+        self.pending.append(&mut self.blocked);
+    }
+
+    /// Releases a finished job's resources.
+    pub fn free(&mut self, traverser: &mut Traverser, id: i64) -> Result<(), MatchError> {
+        traverser.cancel(id)
+    }
+
+    /// One scheduling loop at time `now`.
+    pub fn schedule(&mut self, traverser: &mut Traverser, now: i64) -> Vec<Decision> {
+        for id in self.reserved.drain(..) {
+            // A reservation that is already gone needs no cancel.
+            let _ = traverser.cancel(id);
+        }
+        let depth = self.config.effective_reservation_depth();
+        let keys: Vec<Key> = self
+            .pending
+            .keys()
+            .take(self.config.queue_depth)
+            .copied()
+            .collect();
+        let mut decisions = Vec::new();
+        for key in keys {
+            let Some(job) = self.pending.get(&key) else {
+                continue;
+            };
+            let reserve = self.reserved.len() < depth;
+            let op = if reserve {
+                MatchOp::AllocateOrElseReserve
+            } else {
+                MatchOp::AllocateWithSatisfiability
+            };
+            let id = job.id;
+            match traverser.run(&job.jobspec, op, id, now) {
+                Ok(outcome) if !outcome.reserved => {
+                    self.pending.remove(&key);
+                    let backfilled = !self.reserved.is_empty();
+                    decisions.push(Decision::Started {
+                        id,
+                        outcome,
+                        backfilled,
+                    });
+                }
+                Ok(outcome) => {
+                    self.reserved.push(id);
+                    decisions.push(Decision::Reserved { id, at: outcome.at });
+                }
+                Err(MatchError::Busy) if self.config.policy == QueuePolicy::Fcfs => break,
+                Err(MatchError::Busy) if reserve => {
+                    if let Some(job) = self.pending.remove(&key) {
+                        self.blocked.insert(key, job);
+                    }
+                    decisions.push(Decision::Blocked { id });
+                }
+                Err(MatchError::Busy) => {}
+                Err(e) => {
+                    self.pending.remove(&key);
+                    decisions.push(Decision::Rejected {
+                        id,
+                        reason: e.to_string(),
+                    });
+                }
+            }
+        }
+        decisions
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,119 @@
+//! Queue policy tests on a two-node cluster.
+
+use super::*;
+use crate::graph::ResourceGraph;
+use crate::policy::MatchPolicy;
+use crate::readers::read_grug;
+use crate::traverser::TraverserConfig;
+
+const GRAPH: &str = r#"<graphml xmlns="http://graphml.graphdrawing.org/xmlns">
+  <key id="root" for="node" attr.name="root" attr.type="int"><default>0</default></key>
+  <key id="type" for="node" attr.name="type" attr.type="string"/>
+  <key id="multi_scale" for="edge" attr.name="multi_scale" attr.type="int"><default>1</default></key>
+  <graph id="g" edgedefault="directed">
+    <node id="c"><data key="root">1</data><data key="type">cluster</data></node>
+    <node id="n"><data key="type">node</data></node>
+    <node id="k"><data key="type">core</data></node>
+    <edge source="c" target="n"><data key="multi_scale">2</data></edge>
+    <edge source="n" target="k"><data key="multi_scale">4</data></edge>
+  </graph>
+</graphml>"#;
+
+fn traverser() -> Traverser {
+    let mut g = ResourceGraph::new();
+    read_grug(GRAPH, &mut g).unwrap();
+    let policy = MatchPolicy::parse("low").unwrap();
+    Traverser::new(
+        g,
+        &TraverserConfig {
+            policy,
+            ..TraverserConfig::default()
+        },
+    )
+    .unwrap()
+}
+
+/// `nodes` whole nodes for `secs` seconds.
+fn job(id: i64, t_submit: u64, nodes: u32, secs: u32) -> PendingJob {
+    let text = format!(
+        "version: 9999\nresources:\n  - type: node\n    count: {nodes}\n    with:\n      - type: slot\n        count: 1\n        label: t\n        with:\n          - type: core\n            count: 4\nattributes:\n  system:\n    duration: {secs}\n"
+    );
+    PendingJob {
+        id,
+        priority: 16,
+        t_submit,
+        jobspec: Jobspec::parse(&text).unwrap(),
+    }
+}
+
+fn ids(ds: &[Decision]) -> Vec<String> {
+    ds.iter()
+        .map(|d| match d {
+            Decision::Started { id, backfilled, .. } => {
+                format!("start {id}{}", if *backfilled { " bf" } else { "" })
+            }
+            Decision::Reserved { id, at } => format!("reserve {id}@{at}"),
+            Decision::Rejected { id, .. } => format!("reject {id}"),
+            Decision::Blocked { id } => format!("block {id}"),
+        })
+        .collect()
+}
+
+fn submit_all(q: &mut QueueManager) {
+    q.submit(job(1, 1, 1, 100));
+    q.submit(job(2, 2, 2, 100));
+    q.submit(job(3, 3, 1, 50));
+    q.submit(job(4, 4, 1, 500));
+    q.submit(job(5, 5, 3, 10));
+}
+
+#[test]
+fn fcfs_stops_at_the_first_blocked_job() {
+    let mut t = traverser();
+    let mut q = QueueManager::new(QueueConfig::default());
+    submit_all(&mut q);
+    assert_eq!(ids(&q.schedule(&mut t, 0)), ["start 1"]);
+    assert_eq!(q.pending_len(), 4);
+}
+
+#[test]
+fn easy_backfills_around_one_reservation() {
+    let mut t = traverser();
+    let mut q = QueueManager::new(QueueConfig {
+        policy: QueuePolicy::Easy,
+        ..QueueConfig::default()
+    });
+    submit_all(&mut q);
+    // Job 3 ends before job 2's reservation, job 4 would delay it, job 5 never fits.
+    assert_eq!(
+        ids(&q.schedule(&mut t, 0)),
+        ["start 1", "reserve 2@100", "start 3 bf", "reject 5"]
+    );
+    q.free(&mut t, 1).unwrap();
+    q.free(&mut t, 3).unwrap();
+    // The previous reservation is dropped and job 2 now starts.
+    assert_eq!(ids(&q.schedule(&mut t, 0)), ["start 2", "reserve 4@100"]);
+}
+
+#[test]
+fn conservative_reserves_every_job() {
+    let mut t = traverser();
+    let config = QueueConfig {
+        policy: QueuePolicy::Conservative,
+        ..QueueConfig::default()
+    };
+    let mut q = QueueManager::new(config);
+    submit_all(&mut q);
+    let got = ids(&q.schedule(&mut t, 0));
+    assert_eq!(
+        got,
+        [
+            "start 1",
+            "reserve 2@100",
+            "start 3 bf",
+            "reserve 4@200",
+            "reject 5"
+        ]
+    );
+    assert_eq!("hybrid".parse::<QueuePolicy>(), Ok(QueuePolicy::Hybrid));
+}
