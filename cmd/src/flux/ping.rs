@@ -96,7 +96,7 @@ pub async fn run(args: Args) -> anyhow::Result<i32> {
             );
         }
         seq += 1;
-        if !args.batch && args.count.is_none_or(|n| seq < n) {
+        if !args.batch && args.interval > 0.0 && args.count.is_none_or(|n| seq < n) {
             tokio::time::sleep(Duration::from_secs_f64(args.interval.max(0.0))).await;
         }
     }

@@ -99,12 +99,25 @@ pub enum Decision {
         backfilled: bool,
     },
     /// Holds a reservation at `at` until the next loop.
-    Reserved { id: i64, at: i64 },
+    Reserved {
+        /// Job id.
+        id: i64,
+        /// Reserved start time.
+        at: i64,
+    },
     /// Can never run (ENODEV) or the request is invalid.
-    Rejected { id: i64, reason: String },
+    Rejected {
+        /// Job id.
+        id: i64,
+        /// Why.
+        reason: String,
+    },
     /// Cannot even be reserved now (e.g. down or constrained nodes); parked until
     /// [`QueueManager::unblock`].
-    Blocked { id: i64 },
+    Blocked {
+        /// Job id.
+        id: i64,
+    },
 }
 
 type Key = (Reverse<u32>, u64, u64);

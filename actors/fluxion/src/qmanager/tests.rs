@@ -105,6 +105,8 @@ fn conservative_reserves_every_job() {
     let mut q = QueueManager::new(config);
     submit_all(&mut q);
     let got = ids(&q.schedule(&mut t, 0));
+    // Reserving job 5 fails the node-count pre-check with EBUSY (as in Fluxion), so it
+    // is parked as blocked rather than rejected.
     assert_eq!(
         got,
         [
@@ -112,8 +114,11 @@ fn conservative_reserves_every_job() {
             "reserve 2@100",
             "start 3 bf",
             "reserve 4@200",
-            "reject 5"
+            "block 5"
         ]
     );
+    assert_eq!(q.blocked_len(), 1);
+    q.unblock();
+    assert_eq!(q.pending_len(), 3);
     assert_eq!("hybrid".parse::<QueuePolicy>(), Ok(QueuePolicy::Hybrid));
 }
