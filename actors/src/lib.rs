@@ -10,6 +10,7 @@ pub mod broker;
 pub mod connector;
 pub mod modules;
 pub mod msg;
+pub mod overlay;
 pub mod runat;
 pub mod tracer;
 

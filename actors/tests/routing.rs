@@ -43,7 +43,7 @@ async fn fixture() -> Fixture {
         initial_program: None,
         modules: vec![("heartbeat".into(), vec![])],
     };
-    let broker = Broker::launch(config, Tracer::default().start()).unwrap();
+    let broker = Broker::launch(config, None, Tracer::default().start()).unwrap();
     let (tx, rx) = mpsc::unbounded_channel();
     let sink = Sink(tx).start();
     broker

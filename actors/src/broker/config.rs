@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use super::attrs::{AttrError, Attrs};
+use crate::overlay::{OverlayConfig, Topology};
 
 /// The version every broker reports.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -23,6 +24,18 @@ pub struct BrokerConfig {
 /// The modules a default instance loads.
 pub fn default_modules() -> Vec<(String, Vec<String>)> {
     vec![("heartbeat".to_string(), Vec::new())]
+}
+
+/// Modules every rank loads; the others run on rank 0 only (where requests with nodeid ANY
+/// find them by going up the tree).
+const ALL_RANK_MODULES: &[&str] = &["heartbeat"];
+
+/// The default modules of `rank`.
+pub fn default_modules_for(rank: u32) -> Vec<(String, Vec<String>)> {
+    default_modules()
+        .into_iter()
+        .filter(|(name, _)| rank == 0 || ALL_RANK_MODULES.contains(&name.as_str()))
+        .collect()
 }
 
 /// Attributes a tool may set at start but never later.
@@ -77,18 +90,10 @@ pub fn initial_attrs(config: &BrokerConfig, owner: u32, pid: u32) -> Result<Attr
     attrs.set_readonly("broker.pid", pid.to_string());
     attrs.set_readonly("broker.boot-method", "single");
     attrs.set_readonly("broker.mapping", format!("[[0,1,{},1]]", config.size));
-    attrs.set_readonly("broker.critical-ranks", "0");
     attrs.set_readonly("broker.starttime", format!("{:.6}", now()));
-    attrs.set_readonly("hostname", hostname.clone());
-    attrs.set_readonly("hostlist", hostname);
+    attrs.set_readonly("hostname", hostname);
     attrs.set_readonly("instance-level", "0");
     attrs.set_readonly("jobid-path", "/");
-    attrs.set_readonly("tbon.level", "0");
-    attrs.set_readonly("tbon.maxlevel", "0");
-    attrs.set_readonly(
-        "tbon.descendants",
-        (config.size.saturating_sub(1)).to_string(),
-    );
 
     // Applied last, so that read-only attributes refuse them.
     for (name, value) in &config.setattrs {
@@ -100,6 +105,29 @@ pub fn initial_attrs(config: &BrokerConfig, owner: u32, pid: u32) -> Result<Attr
         }
     }
     Ok(attrs)
+}
+
+/// Attributes that come from the broker's place in the tree.
+pub fn tree_attrs(attrs: &mut Attrs, topo: &Topology, rank: u32, overlay: Option<&OverlayConfig>) {
+    attrs.set_readonly("tbon.level", topo.level(rank).to_string());
+    attrs.set_readonly("tbon.maxlevel", topo.max_level().to_string());
+    attrs.set_readonly("tbon.descendants", topo.descendants(rank).to_string());
+    let host = hostname();
+    attrs.set_readonly("hostlist", vec![host; topo.size() as usize].join(","));
+    let critical: Vec<String> = (0..topo.size())
+        .filter(|&r| r == 0 || topo.children(r).next().is_some())
+        .map(|r| r.to_string())
+        .collect();
+    attrs.set_readonly("broker.critical-ranks", critical.join(","));
+    if let Some(endpoint) = overlay
+        .and_then(|o| o.listener.as_ref())
+        .and_then(|l| l.local_addr().ok())
+    {
+        attrs.set_readonly("tbon.endpoint", format!("tcp://{endpoint}"));
+    }
+    if let Some(parent) = overlay.and_then(|o| o.parent) {
+        attrs.set_readonly("tbon.parent-endpoint", format!("tcp://{parent}"));
+    }
 }
 
 /// Freeze what may only be set at start, and record the directories actually used.

@@ -19,13 +19,14 @@ use bytes::Bytes;
 use flux_proto::{Envelope, flags};
 
 pub use attrs::{AttrError, Attrs};
-pub use config::{BrokerConfig, BrokerDir, VERSION, default_modules};
+pub use config::{BrokerConfig, BrokerDir, VERSION, default_modules, default_modules_for};
 use logring::{LogEntry, LogRing, SEVERITY_NAMES};
 use services::{ServiceTable, Subscriptions};
 use supervisor::{ModuleRecord, Supervisor};
 
 use crate::connector::Connector;
 use crate::modules::{self, ModuleArgs, ModuleContext};
+use crate::overlay::{self, OverlayConfig, Topology, link_id, link_rank};
 use crate::msg::{Attach, Deliver, Detach, Endpoint, Log, Publish, Stop};
 use crate::runat::{self, Program};
 use crate::tracer::{Probe, Register, Tracer};
@@ -39,6 +40,8 @@ const LOG_ERR: u8 = 3;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BrokerState {
     Init,
+    /// Waiting for the tree below (and the parent) to come up.
+    Quorum,
     Run,
     Cleanup,
     Shutdown,
@@ -50,6 +53,7 @@ impl BrokerState {
     pub fn name(self) -> &'static str {
         match self {
             BrokerState::Init => "init",
+            BrokerState::Quorum => "quorum",
             BrokerState::Run => "run",
             BrokerState::Cleanup => "cleanup",
             BrokerState::Shutdown => "shutdown",
@@ -88,6 +92,11 @@ pub struct Broker {
     rundir: BrokerDir,
     statedir: BrokerDir,
     config: BrokerConfig,
+    topo: Topology,
+    /// Taken when the broker starts.
+    overlay: Option<OverlayConfig>,
+    /// Children whose whole subtree is up.
+    children_ready: HashSet<u32>,
     /// The pid of the running initial program.
     rc2_pid: Option<u32>,
     exit_code: i32,
@@ -109,14 +118,22 @@ pub enum StartError {
         path: String,
         source: std::io::Error,
     },
+    #[error("{0}")]
+    Topology(#[from] overlay::TopoError),
 }
 
 impl Broker {
     /// Prepare directories and the local socket, then start the broker actor. Must be
     /// called inside an actix `System`; the system stops with the instance's exit code.
-    pub fn launch(config: BrokerConfig, tracer: Addr<Tracer>) -> Result<Addr<Broker>, StartError> {
+    pub fn launch(
+        config: BrokerConfig,
+        overlay: Option<OverlayConfig>,
+        tracer: Addr<Tracer>,
+    ) -> Result<Addr<Broker>, StartError> {
         let owner = unsafe_getuid();
         let mut attrs = config::initial_attrs(&config, owner, std::process::id())?;
+        let topo = Topology::parse(config.size, attrs.get("tbon.topo").unwrap_or("kary:32"))?;
+        config::tree_attrs(&mut attrs, &topo, config.rank, overlay.as_ref());
         let dir = |what, given: Option<&str>| {
             BrokerDir::prepare(given).map_err(|source| StartError::Dir {
                 what,
@@ -177,6 +194,9 @@ impl Broker {
             rundir,
             statedir,
             config,
+            topo,
+            overlay,
+            children_ready: HashSet::new(),
             rc2_pid: None,
             exit_code: 0,
         }
@@ -206,18 +226,60 @@ impl Broker {
         self.log_followers = followers;
     }
 
-    /// Publish an event to every matching subscriber; returns its sequence number.
+    /// Sequence and publish an event (rank 0 only); returns its sequence number.
     fn publish(&mut self, topic: &str, payload: Bytes, private: bool) -> u32 {
         self.event_seq += 1;
         let mut event = Envelope::event(topic, self.event_seq, payload);
         if private {
             event.flags |= flags::PRIVATE;
         }
-        let targets: Vec<String> = self.subs.matching(topic).map(str::to_string).collect();
+        self.distribute_event(event);
+        self.event_seq
+    }
+
+    /// Hand an event to local subscribers and to every child, which do the same.
+    fn distribute_event(&mut self, event: Envelope) {
+        self.event_seq = self.event_seq.max(event.seq);
+        for child in self.topo.children(self.rank) {
+            self.deliver(&link_id(child), event.clone());
+        }
+        let targets: Vec<String> = self.subs.matching(&event.topic).map(str::to_string).collect();
         for id in targets {
             self.deliver(&id, event.clone());
         }
-        self.event_seq
+    }
+
+    /// Send a request toward another rank (or upstream) through the link to the next hop.
+    fn forward(&mut self, msg: Envelope, hop: u32) {
+        let id = link_id(hop);
+        if self.endpoints.contains_key(&id) {
+            self.deliver(&id, msg);
+        } else {
+            let text = format!("no route to rank {}: rank {hop} is not connected", msg.nodeid);
+            self.respond(msg.error_response(flux_proto::errno::EHOSTUNREACH, text));
+        }
+    }
+
+    /// A link came up or a child reported its subtree complete: when the whole subtree is
+    /// up, tell the parent, or (at the root) start the initial program.
+    fn check_quorum(&mut self, ctx: &mut Context<Self>) {
+        if self.state != BrokerState::Quorum {
+            return;
+        }
+        let expected = self.topo.children(self.rank).count();
+        if self.children_ready.len() < expected {
+            return;
+        }
+        match self.topo.parent(self.rank) {
+            None => self.enter_run(ctx),
+            Some(parent) if self.endpoints.contains_key(&link_id(parent)) => {
+                let mut ready = Envelope::request("overlay.ready", parent, Bytes::new());
+                ready.msg_type = flux_proto::MsgType::Control as i32;
+                self.deliver(&link_id(parent), ready);
+                self.state = BrokerState::Run;
+            }
+            Some(_) => {}
+        }
     }
 
     /// Hand a message to an attached endpoint.
@@ -319,7 +381,7 @@ impl Broker {
     /// rc1 is done: run the initial program (rc2) unless told not to.
     fn enter_run(&mut self, ctx: &mut Context<Self>) {
         self.state = BrokerState::Run;
-        if self.attrs.get("broker.rc2_none").is_ok() {
+        if self.rank != 0 || self.attrs.get("broker.rc2_none").is_ok() {
             return;
         }
         let argv = match &self.config.initial_program {
@@ -425,17 +487,32 @@ impl Actor for Broker {
                 return;
             }
         }
-        self.enter_run(ctx);
+        self.state = BrokerState::Quorum;
+        if let Some(overlay) = self.overlay.take() {
+            let (rank, me) = (self.rank, ctx.address());
+            if let Some(listener) = overlay.listener
+                && let Err(e) = overlay::serve_children(listener, overlay.key.clone(), rank, me.clone(), self.tracer.clone())
+            {
+                self.log(LOG_ERR, "overlay", format!("cannot accept children: {e}"));
+                self.shutdown(1, ctx);
+                return;
+            }
+            if let (Some(addr), Some(parent)) = (overlay.parent, self.topo.parent(rank)) {
+                overlay::connect_parent(addr, parent, overlay.key, rank, me, self.tracer.clone());
+            }
+        }
+        self.check_quorum(ctx);
     }
 }
 
 impl Handler<Attach> for Broker {
     type Result = Result<(), String>;
 
-    fn handle(&mut self, msg: Attach, _: &mut Context<Self>) -> Self::Result {
+    fn handle(&mut self, msg: Attach, ctx: &mut Context<Self>) -> Self::Result {
         for service in &msg.services {
             self.services.add(service, &msg.id)?;
         }
+        let peer = link_rank(&msg.id);
         self.endpoints.insert(
             msg.id,
             Attached {
@@ -443,6 +520,9 @@ impl Handler<Attach> for Broker {
                 used: HashSet::new(),
             },
         );
+        if peer.is_some() && peer == self.topo.parent(self.rank) {
+            self.check_quorum(ctx);
+        }
         Ok(())
     }
 }
@@ -451,6 +531,13 @@ impl Handler<Detach> for Broker {
     type Result = ();
 
     fn handle(&mut self, msg: Detach, _: &mut Context<Self>) {
+        if let Some(peer) = link_rank(&msg.id)
+            && self.endpoints.contains_key(&msg.id)
+            && !matches!(self.state, BrokerState::Shutdown | BrokerState::Finalize)
+        {
+            self.log(LOG_ERR, "overlay", format!("lost connection to rank {peer}"));
+            self.children_ready.remove(&peer);
+        }
         self.detach(&msg.id);
     }
 }
@@ -468,7 +555,24 @@ impl Handler<Publish> for Broker {
 
     fn handle(&mut self, msg: Publish, _: &mut Context<Self>) {
         let _timing = self.probe.handling();
-        self.publish(&msg.topic, msg.payload, msg.private);
+        if self.rank == 0 {
+            self.publish(&msg.topic, msg.payload, msg.private);
+        } else {
+            // Only rank 0 sequences events: hand it up as an event.publish request.
+            let body = serde_json::json!({
+                "topic": msg.topic,
+                "flags": if msg.private { flags::PRIVATE } else { 0 },
+                "payload": String::from_utf8_lossy(&msg.payload),
+            });
+            if let Ok(mut req) = Envelope::request_json("event.publish", 0, &body) {
+                req.flags |= flags::NORESPONSE;
+                req.rolemask = flux_proto::role::OWNER;
+                req.userid = self.owner;
+                if let Some(hop) = self.topo.next_hop(self.rank, 0) {
+                    self.forward(req, hop);
+                }
+            }
+        }
     }
 }
 

@@ -1,11 +1,13 @@
-//! Routing (spec/messages.md §3): requests to the service that registered their topic,
-//! responses back along their route stack.
+//! Routing (spec/messages.md §3): requests to the service that registered their topic, on
+//! this rank or through the tree toward another; responses back along their route stack;
+//! events down the tree from rank 0.
 
 use actix::prelude::*;
 use flux_proto::{Envelope, MsgType, errno, flags, nodeid};
 
 use super::Broker;
 use crate::msg::Route;
+use crate::overlay::link_rank;
 
 impl Handler<Route> for Broker {
     type Result = ();
@@ -15,6 +17,15 @@ impl Handler<Route> for Broker {
         match msg.kind() {
             MsgType::Request => self.route_request(&from, msg, ctx),
             MsgType::Response => self.respond(msg),
+            MsgType::Event if link_rank(&from) == self.topo.parent(self.rank) && self.rank != 0 => {
+                self.distribute_event(msg)
+            }
+            MsgType::Control if msg.topic == "overlay.ready" => {
+                if let Some(child) = link_rank(&from) {
+                    self.children_ready.insert(child);
+                    self.check_quorum(ctx);
+                }
+            }
             // Endpoints publish through `event.publish`; anything else is dropped.
             _ => {}
         }
@@ -22,14 +33,32 @@ impl Handler<Route> for Broker {
 }
 
 impl Broker {
-    fn route_request(&mut self, from: &str, msg: Envelope, ctx: &mut Context<Self>) {
+    fn route_request(&mut self, from: &str, mut msg: Envelope, ctx: &mut Context<Self>) {
         if msg.flags & flags::UPSTREAM != 0 {
-            // A single broker has no parent to hand the request to.
-            return self.respond(msg.error_response(errno::EHOSTUNREACH, "no route upstream"));
+            // "The same service one level up": skip this rank, continue as ANY at the parent.
+            msg.flags &= !flags::UPSTREAM;
+            msg.nodeid = nodeid::ANY;
+            return match self.topo.parent(self.rank) {
+                Some(parent) => self.forward(msg, parent),
+                None => self.respond(msg.error_response(errno::EHOSTUNREACH, "no route upstream")),
+            };
         }
         if msg.nodeid != nodeid::ANY && msg.nodeid != self.rank {
-            let text = format!("no route to rank {}", msg.nodeid);
-            return self.respond(msg.error_response(errno::EHOSTUNREACH, text));
+            return match self.topo.next_hop(self.rank, msg.nodeid) {
+                Some(hop) => self.forward(msg, hop),
+                None => {
+                    let text = format!("no route to rank {}", msg.nodeid);
+                    self.respond(msg.error_response(errno::EHOSTUNREACH, text))
+                }
+            };
+        }
+        if self.rank != 0 && msg.topic == "event.publish" {
+            // Only rank 0 sequences events.
+            msg.nodeid = 0;
+            if let Some(hop) = self.topo.next_hop(self.rank, 0) {
+                self.forward(msg, hop);
+            }
+            return;
         }
         let msg = match self.handle_builtin(msg, ctx) {
             None => return,
@@ -44,10 +73,14 @@ impl Broker {
                 }
                 self.deliver(&target, msg);
             }
-            None => {
-                let text = format!("No service matching {} is registered", msg.topic);
-                self.respond(msg.error_response(errno::ENOSYS, text));
-            }
+            None => match (msg.nodeid, self.topo.parent(self.rank)) {
+                // Not here: the nearest broker up the tree may have it.
+                (nodeid::ANY, Some(parent)) => self.forward(msg, parent),
+                _ => {
+                    let text = format!("No service matching {} is registered", msg.topic);
+                    self.respond(msg.error_response(errno::ENOSYS, text));
+                }
+            },
         }
     }
 

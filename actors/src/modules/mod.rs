@@ -6,6 +6,7 @@
 
 mod common;
 pub mod heartbeat;
+pub mod kvs;
 
 use actix::prelude::*;
 
@@ -43,11 +44,18 @@ pub struct ModuleSpec {
 }
 
 /// Every module of this build.
-pub static REGISTRY: &[ModuleSpec] = &[ModuleSpec {
-    name: "heartbeat",
-    services: &[],
-    start: heartbeat::start,
-}];
+pub static REGISTRY: &[ModuleSpec] = &[
+    ModuleSpec {
+        name: "heartbeat",
+        services: &[],
+        start: heartbeat::start,
+    },
+    ModuleSpec {
+        name: "kvs",
+        services: &["kvs-watch", "content"],
+        start: kvs::start,
+    },
+];
 
 /// Look a module up by name.
 pub fn find(name: &str) -> Option<&'static ModuleSpec> {

@@ -1,27 +1,24 @@
-//! `fluxd`: the Flux broker daemon. Starts a broker, runs the initial program (or an
-//! interactive shell) with `FLUX_URI` set, and exits with its exit code.
+//! `fluxd`: the Flux broker daemon. Starts a broker (or, with `--test-size=N`, N brokers
+//! joined in a tree over loopback TCP, all actors of this one process), runs the initial
+//! program (or an interactive shell) with `FLUX_URI` set, and exits with its exit code.
 
 use actix::prelude::*;
 use anyhow::{Context as _, bail};
 use clap::Parser;
-use flux_actors::broker::{Signal, default_modules};
+use flux_actors::broker::{BrokerDir, Signal, default_modules_for};
+use flux_actors::overlay::{InstanceKey, OverlayConfig, Topology};
 use flux_actors::tracer::Tracer;
 use flux_actors::{Broker, BrokerConfig};
 
 /// The Flux broker.
 #[derive(Parser, Debug)]
-#[command(
-    name = "fluxd",
-    version,
-    about = "The Flux broker daemon",
-    infer_long_args = true
-)]
+#[command(name = "fluxd", version, about = "The Flux broker daemon", infer_long_args = true)]
 struct Args {
     /// Set broker attribute NAME to VALUE (repeatable).
     #[arg(short = 'S', long = "setattr", value_name = "NAME=VALUE")]
     setattr: Vec<String>,
 
-    /// Number of brokers to simulate in this process.
+    /// Number of brokers to start in this process, joined as a tree over 127.0.0.1.
     #[arg(long = "test-size", value_name = "N", default_value_t = 1)]
     test_size: u32,
 
@@ -45,41 +42,120 @@ fn main() {
     }
 }
 
-fn run(args: Args) -> anyhow::Result<i32> {
-    if args.test_size != 1 {
-        bail!(
-            "--test-size={}: only single-broker instances are supported so far",
-            args.test_size
-        );
-    }
-    let setattrs = args
-        .setattr
+fn parse_setattrs(words: &[String]) -> anyhow::Result<Vec<(String, String)>> {
+    words
         .iter()
         .map(|kv| {
             kv.split_once('=')
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .with_context(|| format!("-S {kv}: expected NAME=VALUE"))
         })
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    let config = BrokerConfig {
-        rank: 0,
-        size: args.test_size,
-        setattrs,
-        initial_program: (!args.command.is_empty()).then_some(args.command),
-        modules: if args.no_modules {
-            Vec::new()
-        } else {
-            default_modules()
-        },
+        .collect()
+}
+
+/// The value of the last `-S NAME=...`.
+fn setattr<'a>(setattrs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    setattrs.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+}
+
+fn run(args: Args) -> anyhow::Result<i32> {
+    let size = args.test_size;
+    if size == 0 {
+        bail!("--test-size must be at least 1");
+    }
+    let mut setattrs = parse_setattrs(&args.setattr)?;
+    let topo = match (setattr(&setattrs, "tbon.topo"), setattr(&setattrs, "tbon.fanout")) {
+        (Some(topo), _) => Topology::parse(size, topo)?,
+        (None, Some(k)) => Topology::parse(size, &format!("kary:{k}"))?,
+        (None, None) => Topology::kary(size, 32),
     };
+    // Brokers of a test instance share one rundir and statedir, which this process owns.
+    let mut owned = Vec::new();
+    if size > 1 {
+        raise_fd_limit();
+        for name in ["rundir", "statedir"] {
+            if setattr(&setattrs, name).is_none() {
+                let dir = BrokerDir::prepare(None).with_context(|| format!("cannot create {name}"))?;
+                setattrs.push((name.to_string(), dir.path.display().to_string()));
+                owned.push(dir);
+            }
+        }
+    }
+    let overlays = overlay_configs(&topo)?;
     let system = System::new();
-    system.block_on(async move {
+    let launched = system.block_on(async move {
         let tracer = Tracer::default().start();
-        let broker = Broker::launch(config, tracer)?;
-        forward_signals(broker);
+        let mut root = None;
+        for (rank, overlay) in (0..size).zip(overlays) {
+            let config = BrokerConfig {
+                rank,
+                size,
+                setattrs: setattrs.clone(),
+                initial_program: (rank == 0 && !args.command.is_empty()).then(|| args.command.clone()),
+                modules: if args.no_modules { Vec::new() } else { default_modules_for(rank) },
+            };
+            let broker = Broker::launch(config, overlay, tracer.clone())
+                .with_context(|| format!("rank {rank}"))?;
+            root.get_or_insert(broker);
+        }
+        if let Some(root) = root {
+            forward_signals(root);
+        }
         anyhow::Ok(())
-    })?;
-    Ok(system.run_with_code()?)
+    });
+    let code = launched.and_then(|()| Ok(system.run_with_code()?));
+    for dir in owned {
+        dir.cleanup();
+    }
+    code
+}
+
+/// One overlay configuration per rank (none for a single broker): a shared random key,
+/// listeners on 127.0.0.1 for the ranks that have children, each rank's parent endpoint.
+fn overlay_configs(topo: &Topology) -> anyhow::Result<Vec<Option<OverlayConfig>>> {
+    if topo.size() == 1 {
+        return Ok(vec![None]);
+    }
+    let key = InstanceKey::generate().context("cannot generate the instance key")?;
+    let mut listeners = Vec::new();
+    for rank in 0..topo.size() {
+        let listener = match topo.children(rank).next() {
+            Some(_) => Some(std::net::TcpListener::bind("127.0.0.1:0").context("cannot listen on 127.0.0.1")?),
+            None => None,
+        };
+        listeners.push(listener);
+    }
+    let addrs: Vec<_> = listeners
+        .iter()
+        .map(|l| l.as_ref().and_then(|l| l.local_addr().ok()))
+        .collect();
+    Ok(listeners
+        .into_iter()
+        .enumerate()
+        .map(|(rank, listener)| {
+            let parent = topo.parent(rank as u32).and_then(|p| addrs[p as usize]);
+            Some(OverlayConfig {
+                key: key.clone(),
+                listener,
+                parent,
+            })
+        })
+        .collect())
+}
+
+/// Each broker holds a few sockets: make sure a thousand of them fit.
+fn raise_fd_limit() {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit/setrlimit only read and write the struct we pass.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 && limit.rlim_cur < limit.rlim_max {
+            limit.rlim_cur = limit.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+        }
+    }
 }
 
 /// Hand SIGINT, SIGTERM and SIGHUP to the broker, which decides what they mean.
@@ -91,9 +167,7 @@ fn forward_signals(broker: Addr<Broker>) {
         (SignalKind::hangup(), libc::SIGHUP),
     ] {
         let broker = broker.clone();
-        let Ok(mut stream) = signal(kind) else {
-            continue;
-        };
+        let Ok(mut stream) = signal(kind) else { continue };
         actix::spawn(async move {
             while stream.recv().await.is_some() {
                 broker.do_send(Signal(signum));

@@ -6,13 +6,21 @@ use super::{Planner, SpanId};
 use crate::error::PlannerError;
 use crate::graph::TypeId;
 
+#[derive(Debug, Clone)]
+struct MultiSpan {
+    at: i64,
+    duration: i64,
+    counts: Vec<i64>,
+    ids: Vec<Option<SpanId>>,
+}
+
 /// Planners over several resource types sharing one time window.
 #[derive(Debug, Clone)]
 pub struct PlannerMulti {
     types: Vec<TypeId>,
     planners: Vec<Planner>,
-    /// multi-span id -> per-planner span ids (None where the count was 0).
-    spans: HashMap<SpanId, Vec<Option<SpanId>>>,
+    /// multi-span id -> its window, counts and per-planner span ids (None where 0).
+    spans: HashMap<SpanId, MultiSpan>,
     next_span: SpanId,
 }
 
@@ -98,7 +106,18 @@ impl PlannerMulti {
         }
         let id = self.next_span;
         self.next_span += 1;
-        self.spans.insert(id, ids);
+        let counts = (0..self.planners.len())
+            .map(|i| counts.get(i).copied().unwrap_or(0))
+            .collect();
+        self.spans.insert(
+            id,
+            MultiSpan {
+                at,
+                duration: d,
+                counts,
+                ids,
+            },
+        );
         Ok(id)
     }
 
@@ -111,13 +130,38 @@ impl PlannerMulti {
 
     /// Removes a multi-span.
     pub fn rem_span(&mut self, id: SpanId) -> Result<(), PlannerError> {
-        let ids = self.spans.remove(&id).ok_or(PlannerError::UnknownSpan)?;
-        for (i, sid) in ids.into_iter().enumerate() {
+        let span = self.spans.remove(&id).ok_or(PlannerError::UnknownSpan)?;
+        for (i, sid) in span.ids.into_iter().enumerate() {
             if let Some(sid) = sid {
                 self.planners_rem(i, sid)?;
             }
         }
         Ok(())
+    }
+
+    /// Lowers the counts of span `id` by `released` (partial release). Returns the id of
+    /// the span that replaces it, or None when nothing is left.
+    pub fn reduce_span(
+        &mut self,
+        id: SpanId,
+        released: &[i64],
+    ) -> Result<Option<SpanId>, PlannerError> {
+        let span = self
+            .spans
+            .get(&id)
+            .ok_or(PlannerError::UnknownSpan)?
+            .clone();
+        let left: Vec<i64> = span
+            .counts
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c - released.get(i).copied().unwrap_or(0)).max(0))
+            .collect();
+        self.rem_span(id)?;
+        if left.iter().all(|c| *c == 0) {
+            return Ok(None);
+        }
+        self.add_span(span.at, span.duration, &left).map(Some)
     }
 
     /// Earliest time `>= on_or_after` (or a later state-change point of any planner)
@@ -171,7 +215,10 @@ mod tests {
         assert!(m.avail_during(0, 5, &[0, 1]).unwrap());
         assert_eq!(m.avail_time_first(1, 5, &[1, 1]).unwrap(), 10);
         assert_eq!(m.avail_during(0, 5, &[5, 0]), Err(PlannerError::Range));
-        m.rem_span(s).unwrap();
+        let s = m.reduce_span(s, &[2, 0]).unwrap().unwrap();
+        assert!(m.avail_during(0, 5, &[2, 0]).unwrap());
+        assert!(!m.avail_during(0, 5, &[3, 0]).unwrap());
+        assert_eq!(m.reduce_span(s, &[2, 1]).unwrap(), None);
         assert_eq!(m.avail_time_first(1, 5, &[4, 2]).unwrap(), 1);
         assert_eq!(m.counts_for(|t| if t == b { 7 } else { 0 }), vec![0, 7]);
     }

@@ -94,8 +94,11 @@ pub struct PendingJob {
 pub enum Decision {
     /// Allocated now; `backfilled` when a reservation was ahead of it in this loop.
     Started {
+        /// Job id.
         id: i64,
+        /// What was allocated.
         outcome: MatchOutcome,
+        /// Whether a reservation was ahead of it in this loop.
         backfilled: bool,
     },
     /// Holds a reservation at `at` until the next loop.

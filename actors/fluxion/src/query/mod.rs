@@ -5,10 +5,11 @@
 
 use std::collections::BTreeMap;
 
+mod admin;
+
 use crate::error::MatchError;
-use crate::graph::Status;
 use crate::jobspec::Jobspec;
-use crate::traverser::{FindExpr, MatchOp, Traverser};
+use crate::traverser::{MatchOp, Traverser};
 use crate::writers::{MatchFormat, write_match};
 
 /// Types every graph knows (as Fluxion interns them up front), besides its own.
@@ -46,6 +47,18 @@ pub struct JobRecord {
     pub at: i64,
     /// The jobspec file name.
     pub jobspec: String,
+}
+
+impl JobRecord {
+    /// `INFO: <jobid>, <state>, <at>, <jobspec>, <overhead>` (overhead is not measured).
+    pub fn info_line(&self, id: i64) -> String {
+        let state = match self.state {
+            JobState::Allocated => "ALLOCATED",
+            JobState::Reserved => "RESERVED",
+            JobState::Canceled => "CANCELED",
+        };
+        format!("INFO: {id}, {state}, {}, {}, 0\n", self.at, self.jobspec)
+    }
 }
 
 /// Text produced by one command.
@@ -100,7 +113,14 @@ impl Session {
             "multi-match" | "M" => self.cmd_match(&args[1..], load, out, true),
             "cancel" | "c" => self.cmd_cancel(&args[1..], out),
             "info" | "i" => self.cmd_info(&args[1..], out),
+            "list" | "l" => {
+                for (id, rec) in &self.jobs {
+                    out.stdout.push_str(&rec.info_line(*id));
+                }
+            }
             "find" | "f" => self.cmd_find(&args[1..], out),
+            "update" | "u" => self.cmd_update(&args[1..], load, out),
+            "partial-cancel" | "pc" => self.cmd_partial_cancel(&args[1..], load, out),
             "set-property" | "p" => self.cmd_set_property(&args[1..], out),
             "get-property" | "g" => self.cmd_get_property(&args[1..], out),
             "set-status" | "t" => self.cmd_set_status(&args[1..], out),
@@ -258,90 +278,10 @@ impl Session {
             return;
         };
         match self.jobs.get(&id) {
-            Some(rec) => {
-                let state = match rec.state {
-                    JobState::Allocated => "ALLOCATED",
-                    JobState::Reserved => "RESERVED",
-                    JobState::Canceled => "CANCELED",
-                };
-                out.stdout.push_str(&format!(
-                    "INFO: {id}, {state}, {}, {}, 0\n",
-                    rec.at, rec.jobspec
-                ));
-            }
+            Some(rec) => out.stdout.push_str(&rec.info_line(id)),
             None => out
                 .stderr
                 .push_str(&format!("ERROR: jobid doesn't exist: {id}\n")),
-        }
-    }
-
-    fn cmd_set_property(&mut self, args: &[&str], out: &mut Output) {
-        let (Some(path), Some(kv)) = (args.first(), args.get(1)) else {
-            out.stderr.push_str("ERROR: malformed command\n");
-            return;
-        };
-        let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-        if let Err(e) = self.traverser.set_property(path, k, v) {
-            out.stderr.push_str(&format!("ERROR: {e}\n"));
-        }
-    }
-
-    fn cmd_get_property(&mut self, args: &[&str], out: &mut Output) {
-        let Some(path) = args.first() else {
-            out.stderr.push_str("ERROR: malformed command\n");
-            return;
-        };
-        match self.traverser.properties(path) {
-            Ok((uniq, props)) if props.is_empty() => out.stdout.push_str(&format!(
-                "No properties were found for {path} (vtx's uniq_id={uniq}).\n"
-            )),
-            Ok((_, props)) => {
-                for (k, v) in props {
-                    out.stdout.push_str(&format!("{k}={v}\n"));
-                }
-            }
-            Err(e) => out.stderr.push_str(&format!("ERROR: {e}\n")),
-        }
-    }
-
-    fn cmd_set_status(&mut self, args: &[&str], out: &mut Output) {
-        let status = match args.get(1) {
-            Some(&"up") => Status::Up,
-            Some(&"down") => Status::Down,
-            _ => {
-                out.stderr.push_str("ERROR: malformed command\n");
-                return;
-            }
-        };
-        if let Err(e) = self.traverser.set_status(args[0], status) {
-            out.stderr.push_str(&format!("ERROR: {e}\n"));
-        }
-    }
-
-    fn cmd_get_status(&mut self, args: &[&str], out: &mut Output) {
-        let Some(path) = args.first() else {
-            out.stderr.push_str("ERROR: malformed command\n");
-            return;
-        };
-        match self.traverser.status(path) {
-            Ok(Status::Up) => out.stdout.push_str(&format!("{path} is up\n")),
-            Ok(Status::Down) => out.stdout.push_str(&format!("{path} is down\n")),
-            Err(e) => out.stderr.push_str(&format!("ERROR: {e}\n")),
-        }
-    }
-
-    fn cmd_find(&mut self, args: &[&str], out: &mut Output) {
-        let text = args.join(" ");
-        match FindExpr::parse(&text) {
-            Ok(expr) => {
-                let emitted = self.traverser.find(&expr);
-                let g = &self.traverser.graph;
-                out.out
-                    .push_str(&write_match(g, &emitted, self.format, 0, 0));
-                out.out
-                    .push_str(&format!("{SEP}INFO: EXPRESSION=\"{text}\"\n{SEP}"));
-            }
-            Err(e) => out.stderr.push_str(&format!("ERROR: {e}\n")),
         }
     }
 }

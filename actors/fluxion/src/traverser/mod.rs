@@ -8,7 +8,9 @@
 mod admin;
 mod find;
 mod flexible;
+mod partial;
 mod prune;
+mod reconstruct;
 mod request;
 mod schedule;
 mod scoring;

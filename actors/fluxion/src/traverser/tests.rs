@@ -247,3 +247,40 @@ fn locality_prefers_the_highest_contiguous_run() {
     let m = t.run(&one_node, MatchOp::Allocate, 4, 0).unwrap();
     assert_eq!(node_of(&t, &m), "node2");
 }
+
+#[test]
+fn allocation_is_rebuilt_from_its_jgf() {
+    let mut first = traverser("high");
+    let m = first.run(&whole_node(8), MatchOp::Allocate, 1, 0).unwrap();
+    let jgf = crate::writers::jgf_object(&first.graph, &m.emitted);
+    let mut again = traverser("high");
+    let rebuilt = again.update_from_jgf(&jgf, 1, 0, 3600, false).unwrap();
+    assert_eq!(taken(&again, &rebuilt), taken(&first, &m));
+    // The rebuilt job holds node1, so the next whole-node job lands on node0.
+    let next = again.run(&whole_node(8), MatchOp::Allocate, 2, 0).unwrap();
+    assert!(taken(&again, &next)[0].starts_with("/cluster0/node0"));
+    assert!(again.update_from_jgf(&jgf, 3, 0, 0, false).is_err());
+}
+
+#[test]
+fn partial_cancel_releases_ranks() {
+    let mut t = traverser("low");
+    let both = jobspec(
+        "  - type: node\n    count: 2\n    with:\n      - type: slot\n        count: 1\n        label: t\n        with:\n          - type: socket\n            count: 2\n            with:\n              - type: core\n                count: 4\n",
+        3600,
+    );
+    t.run(&both, MatchOp::Allocate, 1, 0).unwrap();
+    assert_eq!(
+        t.run(&whole_node(8), MatchOp::Allocate, 2, 0),
+        Err(MatchError::Busy)
+    );
+    assert!(!t.partial_cancel(1, &[0]).unwrap());
+    let m = t.run(&whole_node(8), MatchOp::Allocate, 3, 0).unwrap();
+    assert!(taken(&t, &m)[0].starts_with("/cluster0/node0"));
+    assert!(t.partial_cancel(1, &[1]).unwrap());
+    let core = t.graph.names.find_type("core").unwrap();
+    let filter = t.vertex_sched(t.root()).subplan.as_ref().unwrap();
+    let i = filter.types().iter().position(|ty| *ty == core).unwrap();
+    assert_eq!(filter.avail_at(0, i).unwrap(), 8);
+    assert!(t.vertex_sched(t.root()).jobs().tags.iter().all(|j| *j == 3));
+}

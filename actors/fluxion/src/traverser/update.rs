@@ -208,7 +208,7 @@ impl Traverser {
         Ok(())
     }
 
-    fn rem_dfv(&mut self, u: VertexId, jobid: i64) -> Result<(), MatchError> {
+    pub(super) fn rem_dfv(&mut self, u: VertexId, jobid: i64) -> Result<(), MatchError> {
         let vs = &mut self.vs[u.idx()];
         if !vs.jobs().tags.contains(&jobid) {
             return Ok(());

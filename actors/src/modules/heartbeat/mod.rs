@@ -15,6 +15,7 @@ use crate::tracer::Probe;
 /// The heartbeat module's actor.
 pub struct Heartbeat {
     name: String,
+    rank: u32,
     period: Duration,
     epoch: u64,
     broker: Addr<Broker>,
@@ -32,6 +33,7 @@ pub fn start(mut ctx: ModuleContext) -> Result<ModuleHandle, String> {
     ctx.args.finish("heartbeat")?;
     let addr = Heartbeat {
         name: ctx.name,
+        rank: ctx.rank,
         period,
         epoch: 0,
         broker: ctx.broker,
@@ -54,6 +56,10 @@ impl Actor for Heartbeat {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
+        // One pulse for the whole instance: rank 0's.
+        if self.rank != 0 {
+            return;
+        }
         ctx.run_interval(self.period, |act, _| {
             act.epoch += 1;
             act.probe.sent();

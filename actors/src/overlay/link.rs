@@ -1,0 +1,131 @@
+//! One TCP connection between two brokers of the tree, after the handshake: frames in,
+//! handed to the broker as coming from `r<peer>`; deliveries out.
+
+use actix::io::{FramedWrite, WriteHandler};
+use actix::prelude::*;
+use flux_proto::{Envelope, EnvelopeCodec, MsgType};
+use tokio::net::TcpStream;
+use tokio::net::tcp::OwnedWriteHalf;
+use tokio_util::codec::FramedRead;
+
+use crate::broker::Broker;
+use crate::msg::{Attach, Deliver, Detach, Endpoint, Log, Route, Stop};
+use crate::tracer::{Probe, Register, Tracer};
+
+/// The route id of the link to `rank`.
+pub fn link_id(rank: u32) -> String {
+    format!("r{rank}")
+}
+
+/// The rank a link id names, if it names one.
+pub fn link_rank(id: &str) -> Option<u32> {
+    id.strip_prefix('r')?.parse().ok()
+}
+
+/// The actor owning one overlay connection.
+pub struct Link {
+    id: String,
+    broker: Addr<Broker>,
+    writer: FramedWrite<Envelope, OwnedWriteHalf, EnvelopeCodec>,
+    probe: Probe,
+}
+
+impl Link {
+    /// Start the link to `peer` on an admitted connection and attach it to the broker.
+    pub fn start_for(stream: TcpStream, peer: u32, rank: u32, broker: Addr<Broker>, tracer: &Addr<Tracer>) {
+        let _ = stream.set_nodelay(true);
+        let (read, write) = stream.into_split();
+        let id = link_id(peer);
+        let probe = Probe::new(format!("overlay-{id}"), "overlay", rank);
+        tracer.do_send(Register(probe.clone()));
+        Link::create(move |ctx| {
+            ctx.add_stream(FramedRead::new(read, EnvelopeCodec::default()));
+            let writer = FramedWrite::new(write, EnvelopeCodec::default(), ctx);
+            broker.do_send(Attach {
+                id: id.clone(),
+                endpoint: Endpoint {
+                    deliver: ctx.address().recipient(),
+                    probe: probe.clone(),
+                },
+                services: Vec::new(),
+            });
+            Link {
+                id,
+                broker,
+                writer,
+                probe,
+            }
+        });
+    }
+}
+
+impl Actor for Link {
+    type Context = Context<Self>;
+
+    fn stopped(&mut self, _: &mut Context<Self>) {
+        self.broker.do_send(Detach { id: self.id.clone() });
+    }
+}
+
+impl StreamHandler<Result<Envelope, std::io::Error>> for Link {
+    fn handle(&mut self, item: Result<Envelope, std::io::Error>, ctx: &mut Context<Self>) {
+        let _timing = self.probe.handling();
+        match item {
+            Ok(mut msg) => {
+                if msg.kind() == MsgType::Request {
+                    msg.route.push(self.id.clone());
+                }
+                self.probe.sent();
+                self.broker.do_send(Route {
+                    from: self.id.clone(),
+                    msg,
+                });
+            }
+            Err(e) => {
+                self.broker.do_send(Log {
+                    severity: 3,
+                    appname: "overlay".into(),
+                    msg: format!("{}: {e}", self.id),
+                });
+                ctx.stop();
+            }
+        }
+    }
+
+    fn finished(&mut self, ctx: &mut Context<Self>) {
+        ctx.stop();
+    }
+}
+
+impl Handler<Deliver> for Link {
+    type Result = ();
+
+    fn handle(&mut self, Deliver(msg): Deliver, _: &mut Context<Self>) {
+        let _timing = self.probe.handling();
+        self.probe.sent();
+        self.writer.write(msg);
+    }
+}
+
+impl Handler<Stop> for Link {
+    type Result = ();
+
+    fn handle(&mut self, _: Stop, ctx: &mut Context<Self>) {
+        ctx.stop();
+    }
+}
+
+impl WriteHandler<std::io::Error> for Link {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn link_ids_name_ranks() {
+        assert_eq!(link_id(12), "r12");
+        assert_eq!(link_rank("r12"), Some(12));
+        assert_eq!(link_rank("heartbeat"), None);
+        assert_eq!(link_rank("r"), None);
+    }
+}
