@@ -38,6 +38,10 @@ async fn fixture() -> Fixture {
         size: 1,
         setattrs: vec![
             ("rundir".into(), rundir.path().display().to_string()),
+            (
+                "statedir".into(),
+                rundir.path().join("state").display().to_string(),
+            ),
             ("broker.rc2_none".into(), "1".into()),
         ],
         initial_program: None,
@@ -138,7 +142,7 @@ async fn events_reach_subscribers_with_increasing_sequence() {
         .await;
     let a = f.request("event.publish", 0, r#"{"topic":"t.one"}"#).await;
     // The event may arrive before or after the publish response.
-    let mut got = vec![a, f.rx.recv().await.unwrap()];
+    let mut got = [a, f.rx.recv().await.unwrap()];
     got.sort_by_key(|m| m.msg_type);
     let (rsp, event) = (&got[0], &got[1]);
     assert_eq!(event.kind(), MsgType::Event);

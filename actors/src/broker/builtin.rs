@@ -96,7 +96,7 @@ impl Broker {
     ) -> Option<Envelope> {
         if !matches!(
             msg.service(),
-            "attr" | "log" | "event" | "module" | "broker"
+            "attr" | "log" | "event" | "module" | "broker" | "overlay"
         ) {
             return Some(msg);
         }
@@ -189,6 +189,7 @@ impl Broker {
                 "owner": self.owner,
             })),
             "broker.actors" => return self.actors(msg, ctx),
+            "overlay.status" => Reply::Json(self.overlay_status()),
             "broker.shutdown" => {
                 self.answer(&msg, Reply::Json(json!({})));
                 self.shutdown(0, ctx);

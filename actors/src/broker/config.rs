@@ -23,7 +23,10 @@ pub struct BrokerConfig {
 
 /// The modules a default instance loads.
 pub fn default_modules() -> Vec<(String, Vec<String>)> {
-    vec![("heartbeat".to_string(), Vec::new())]
+    vec![
+        ("heartbeat".to_string(), Vec::new()),
+        ("kvs".to_string(), Vec::new()),
+    ]
 }
 
 /// Modules every rank loads; the others run on rank 0 only (where requests with nodeid ANY

@@ -26,8 +26,8 @@ use supervisor::{ModuleRecord, Supervisor};
 
 use crate::connector::Connector;
 use crate::modules::{self, ModuleArgs, ModuleContext};
-use crate::overlay::{self, OverlayConfig, Topology, link_id, link_rank};
 use crate::msg::{Attach, Deliver, Detach, Endpoint, Log, Publish, Stop};
+use crate::overlay::{self, OverlayConfig, Topology, link_id, link_rank};
 use crate::runat::{self, Program};
 use crate::tracer::{Probe, Register, Tracer};
 
@@ -243,7 +243,11 @@ impl Broker {
         for child in self.topo.children(self.rank) {
             self.deliver(&link_id(child), event.clone());
         }
-        let targets: Vec<String> = self.subs.matching(&event.topic).map(str::to_string).collect();
+        let targets: Vec<String> = self
+            .subs
+            .matching(&event.topic)
+            .map(str::to_string)
+            .collect();
         for id in targets {
             self.deliver(&id, event.clone());
         }
@@ -255,9 +259,38 @@ impl Broker {
         if self.endpoints.contains_key(&id) {
             self.deliver(&id, msg);
         } else {
-            let text = format!("no route to rank {}: rank {hop} is not connected", msg.nodeid);
+            let text = format!(
+                "no route to rank {}: rank {hop} is not connected",
+                msg.nodeid
+            );
             self.respond(msg.error_response(flux_proto::errno::EHOSTUNREACH, text));
         }
+    }
+
+    /// This broker's view of its children for `flux overlay status`: `full` (subtree up),
+    /// `partial` (connected, subtree still joining), `offline` (not connected).
+    fn overlay_status(&self) -> serde_json::Value {
+        let children: Vec<serde_json::Value> = self
+            .topo
+            .children(self.rank)
+            .map(|child| {
+                let state = if self.children_ready.contains(&child) {
+                    "full"
+                } else if self.endpoints.contains_key(&link_id(child)) {
+                    "partial"
+                } else {
+                    "offline"
+                };
+                serde_json::json!({ "rank": child, "state": state })
+            })
+            .collect();
+        serde_json::json!({
+            "rank": self.rank,
+            "size": self.topo.size(),
+            "hostname": self.attrs.get("hostname").unwrap_or_default(),
+            "state": self.state.name(),
+            "children": children,
+        })
     }
 
     /// A link came up or a child reported its subtree complete: when the whole subtree is
@@ -491,7 +524,13 @@ impl Actor for Broker {
         if let Some(overlay) = self.overlay.take() {
             let (rank, me) = (self.rank, ctx.address());
             if let Some(listener) = overlay.listener
-                && let Err(e) = overlay::serve_children(listener, overlay.key.clone(), rank, me.clone(), self.tracer.clone())
+                && let Err(e) = overlay::serve_children(
+                    listener,
+                    overlay.key.clone(),
+                    rank,
+                    me.clone(),
+                    self.tracer.clone(),
+                )
             {
                 self.log(LOG_ERR, "overlay", format!("cannot accept children: {e}"));
                 self.shutdown(1, ctx);
@@ -535,7 +574,11 @@ impl Handler<Detach> for Broker {
             && self.endpoints.contains_key(&msg.id)
             && !matches!(self.state, BrokerState::Shutdown | BrokerState::Finalize)
         {
-            self.log(LOG_ERR, "overlay", format!("lost connection to rank {peer}"));
+            self.log(
+                LOG_ERR,
+                "overlay",
+                format!("lost connection to rank {peer}"),
+            );
             self.children_ready.remove(&peer);
         }
         self.detach(&msg.id);

@@ -49,7 +49,12 @@ impl InstanceKey {
         let text = std::fs::read_to_string(path)?;
         let bytes = decode_hex(text.trim())
             .filter(|b| b.len() == 32)
-            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, format!("{}: not an instance key", path.display())))?;
+            .ok_or_else(|| {
+                io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("{}: not an instance key", path.display()),
+                )
+            })?;
         let mut key = [0u8; 32];
         key.copy_from_slice(&bytes);
         Ok(InstanceKey(key))
@@ -100,7 +105,11 @@ pub async fn admit(stream: &mut TcpStream, key: &InstanceKey) -> Result<u32, Han
 }
 
 /// Child side: answer the parent's challenge as `rank`.
-pub async fn join(stream: &mut TcpStream, key: &InstanceKey, rank: u32) -> Result<(), HandshakeError> {
+pub async fn join(
+    stream: &mut TcpStream,
+    key: &InstanceKey,
+    rank: u32,
+) -> Result<(), HandshakeError> {
     tokio::time::timeout(TIMEOUT, async {
         let mut hello = [0u8; 36];
         stream.read_exact(&mut hello).await?;
@@ -134,7 +143,7 @@ fn encode_hex(bytes: &[u8]) -> String {
 }
 
 fn decode_hex(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 {
+    if !text.len().is_multiple_of(2) {
         return None;
     }
     (0..text.len())
@@ -169,7 +178,8 @@ mod tests {
         let key = InstanceKey::generate().unwrap();
         let other = InstanceKey::generate().unwrap();
         let (mut parent, mut child) = pair().await;
-        let (admitted, joined) = tokio::join!(admit(&mut parent, &key), join(&mut child, &other, 1));
+        let (admitted, joined) =
+            tokio::join!(admit(&mut parent, &key), join(&mut child, &other, 1));
         assert!(matches!(admitted, Err(HandshakeError::BadProof(1))));
         assert!(matches!(joined, Err(HandshakeError::Refused(e)) if e == errno::EPERM));
     }

@@ -32,7 +32,13 @@ pub struct Link {
 
 impl Link {
     /// Start the link to `peer` on an admitted connection and attach it to the broker.
-    pub fn start_for(stream: TcpStream, peer: u32, rank: u32, broker: Addr<Broker>, tracer: &Addr<Tracer>) {
+    pub fn start_for(
+        stream: TcpStream,
+        peer: u32,
+        rank: u32,
+        broker: Addr<Broker>,
+        tracer: &Addr<Tracer>,
+    ) {
         let _ = stream.set_nodelay(true);
         let (read, write) = stream.into_split();
         let id = link_id(peer);
@@ -63,7 +69,9 @@ impl Actor for Link {
     type Context = Context<Self>;
 
     fn stopped(&mut self, _: &mut Context<Self>) {
-        self.broker.do_send(Detach { id: self.id.clone() });
+        self.broker.do_send(Detach {
+            id: self.id.clone(),
+        });
     }
 }
 

@@ -73,7 +73,9 @@ pub fn connect_parent(
                     Ok(()) => return Link::start_for(stream, parent_rank, rank, broker, &tracer),
                     Err(e) => break e.to_string(),
                 },
-                Err(e) if delay.as_secs() >= 5 => break format!("cannot reach parent {parent}: {e}"),
+                Err(e) if delay.as_secs() >= 5 => {
+                    break format!("cannot reach parent {parent}: {e}");
+                }
                 Err(_) => {
                     tokio::time::sleep(delay).await;
                     delay *= 2;

@@ -15,7 +15,10 @@ pub struct TopoError(String);
 impl Topology {
     /// A `kary:k` tree of `size` ranks.
     pub fn kary(size: u32, k: u32) -> Self {
-        Topology { size: size.max(1), k }
+        Topology {
+            size: size.max(1),
+            k,
+        }
     }
 
     /// Parse a `tbon.topo` value (`kary:K`; `kary:0` is flat).
@@ -33,7 +36,11 @@ impl Topology {
     }
 
     fn fanout(&self) -> u64 {
-        if self.k == 0 { u64::from(self.size) } else { u64::from(self.k) }
+        if self.k == 0 {
+            u64::from(self.size)
+        } else {
+            u64::from(self.k)
+        }
     }
 
     /// The parent of `rank` (`None` for the root).

@@ -1,11 +1,14 @@
 //! `flux`: the command line of the Flux resource manager. One file per subcommand.
 
+mod content;
 mod dmesg;
 mod event;
 mod getattr;
+mod kvs;
 mod logger;
 mod lsattr;
 mod module;
+mod overlay;
 mod ping;
 mod setattr;
 mod shutdown;
@@ -44,6 +47,9 @@ enum Command {
     Module(module::Command),
     /// Print or clear the broker log ring
     Dmesg(dmesg::Args),
+    /// Show the tree of brokers
+    #[command(subcommand)]
+    Overlay(overlay::Command),
     /// Measure round trips to a service or broker
     Ping(ping::Args),
     /// Show how long the instance has been up
@@ -57,6 +63,11 @@ enum Command {
     Shutdown(shutdown::Args),
     /// Print version information
     Version(version::Args),
+    /// Access the key-value store
+    Kvs(kvs::Args),
+    /// Access the content store
+    #[command(subcommand)]
+    Content(content::Command),
 }
 
 impl Command {
@@ -69,12 +80,15 @@ impl Command {
             Command::Lsattr(_) => "lsattr",
             Command::Module(_) => "module",
             Command::Dmesg(_) => "dmesg",
+            Command::Overlay(_) => "overlay",
             Command::Ping(_) => "ping",
             Command::Uptime(_) => "uptime",
             Command::Event(_) => "event",
             Command::Logger(_) => "logger",
             Command::Shutdown(_) => "shutdown",
             Command::Version(_) => "version",
+            Command::Kvs(_) => "kvs",
+            Command::Content(_) => "content",
         }
     }
 
@@ -86,12 +100,15 @@ impl Command {
             Command::Lsattr(args) => util::block_on(lsattr::run(args)),
             Command::Module(cmd) => util::block_on(module::run(cmd)),
             Command::Dmesg(args) => util::block_on(dmesg::run(args)),
+            Command::Overlay(cmd) => util::block_on(overlay::run(cmd)),
             Command::Ping(args) => util::block_on(ping::run(args)),
             Command::Uptime(args) => util::block_on(uptime::run(args)),
             Command::Event(cmd) => util::block_on(event::run(cmd)),
             Command::Logger(args) => util::block_on(logger::run(args)),
             Command::Shutdown(args) => util::block_on(shutdown::run(args)),
             Command::Version(args) => util::block_on(version::run(args)),
+            Command::Kvs(args) => util::block_on(kvs::run(args)),
+            Command::Content(cmd) => util::block_on(content::run(cmd)),
         }
     }
 }

@@ -12,7 +12,12 @@ use flux_actors::{Broker, BrokerConfig};
 
 /// The Flux broker.
 #[derive(Parser, Debug)]
-#[command(name = "fluxd", version, about = "The Flux broker daemon", infer_long_args = true)]
+#[command(
+    name = "fluxd",
+    version,
+    about = "The Flux broker daemon",
+    infer_long_args = true
+)]
 struct Args {
     /// Set broker attribute NAME to VALUE (repeatable).
     #[arg(short = 'S', long = "setattr", value_name = "NAME=VALUE")]
@@ -55,7 +60,11 @@ fn parse_setattrs(words: &[String]) -> anyhow::Result<Vec<(String, String)>> {
 
 /// The value of the last `-S NAME=...`.
 fn setattr<'a>(setattrs: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    setattrs.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    setattrs
+        .iter()
+        .rev()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
 }
 
 fn run(args: Args) -> anyhow::Result<i32> {
@@ -64,7 +73,10 @@ fn run(args: Args) -> anyhow::Result<i32> {
         bail!("--test-size must be at least 1");
     }
     let mut setattrs = parse_setattrs(&args.setattr)?;
-    let topo = match (setattr(&setattrs, "tbon.topo"), setattr(&setattrs, "tbon.fanout")) {
+    let topo = match (
+        setattr(&setattrs, "tbon.topo"),
+        setattr(&setattrs, "tbon.fanout"),
+    ) {
         (Some(topo), _) => Topology::parse(size, topo)?,
         (None, Some(k)) => Topology::parse(size, &format!("kary:{k}"))?,
         (None, None) => Topology::kary(size, 32),
@@ -75,7 +87,8 @@ fn run(args: Args) -> anyhow::Result<i32> {
         raise_fd_limit();
         for name in ["rundir", "statedir"] {
             if setattr(&setattrs, name).is_none() {
-                let dir = BrokerDir::prepare(None).with_context(|| format!("cannot create {name}"))?;
+                let dir =
+                    BrokerDir::prepare(None).with_context(|| format!("cannot create {name}"))?;
                 setattrs.push((name.to_string(), dir.path.display().to_string()));
                 owned.push(dir);
             }
@@ -91,8 +104,13 @@ fn run(args: Args) -> anyhow::Result<i32> {
                 rank,
                 size,
                 setattrs: setattrs.clone(),
-                initial_program: (rank == 0 && !args.command.is_empty()).then(|| args.command.clone()),
-                modules: if args.no_modules { Vec::new() } else { default_modules_for(rank) },
+                initial_program: (rank == 0 && !args.command.is_empty())
+                    .then(|| args.command.clone()),
+                modules: if args.no_modules {
+                    Vec::new()
+                } else {
+                    default_modules_for(rank)
+                },
             };
             let broker = Broker::launch(config, overlay, tracer.clone())
                 .with_context(|| format!("rank {rank}"))?;
@@ -120,7 +138,9 @@ fn overlay_configs(topo: &Topology) -> anyhow::Result<Vec<Option<OverlayConfig>>
     let mut listeners = Vec::new();
     for rank in 0..topo.size() {
         let listener = match topo.children(rank).next() {
-            Some(_) => Some(std::net::TcpListener::bind("127.0.0.1:0").context("cannot listen on 127.0.0.1")?),
+            Some(_) => Some(
+                std::net::TcpListener::bind("127.0.0.1:0").context("cannot listen on 127.0.0.1")?,
+            ),
             None => None,
         };
         listeners.push(listener);
@@ -151,7 +171,8 @@ fn raise_fd_limit() {
     };
     // SAFETY: getrlimit/setrlimit only read and write the struct we pass.
     unsafe {
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 && limit.rlim_cur < limit.rlim_max {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 && limit.rlim_cur < limit.rlim_max
+        {
             limit.rlim_cur = limit.rlim_max;
             libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
         }
@@ -167,7 +188,9 @@ fn forward_signals(broker: Addr<Broker>) {
         (SignalKind::hangup(), libc::SIGHUP),
     ] {
         let broker = broker.clone();
-        let Ok(mut stream) = signal(kind) else { continue };
+        let Ok(mut stream) = signal(kind) else {
+            continue;
+        };
         actix::spawn(async move {
             while stream.recv().await.is_some() {
                 broker.do_send(Signal(signum));
