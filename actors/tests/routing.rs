@@ -167,3 +167,63 @@ async fn events_reach_subscribers_with_increasing_sequence() {
         (MsgType::Event, "t.two", event.seq + 1)
     );
 }
+
+/// A module-like endpoint making rpcs with [`RpcClient`].
+struct Caller {
+    rpc: flux_actors::modules::RpcClient,
+}
+
+impl Actor for Caller {
+    type Context = Context<Self>;
+}
+
+impl Handler<Deliver> for Caller {
+    type Result = ();
+    fn handle(&mut self, Deliver(msg): Deliver, _: &mut Context<Self>) {
+        assert!(self.rpc.on_response(msg), "a response to one of our rpcs");
+    }
+}
+
+#[derive(Message)]
+#[rtype(result = "Result<Envelope, flux_proto::Error>")]
+struct Call(&'static str, &'static str);
+
+impl Handler<Call> for Caller {
+    type Result = ResponseFuture<Result<Envelope, flux_proto::Error>>;
+    fn handle(&mut self, Call(topic, body): Call, _: &mut Context<Self>) -> Self::Result {
+        Box::pin(
+            self.rpc
+                .call(topic, nodeid::ANY, Bytes::from_static(body.as_bytes())),
+        )
+    }
+}
+
+#[actix_rt::test]
+async fn modules_make_rpcs_through_the_broker() {
+    let f = fixture().await;
+    let caller = Caller::create(|ctx| {
+        f.broker.do_send(Attach {
+            id: "caller".into(),
+            endpoint: Endpoint {
+                deliver: ctx.address().recipient(),
+                probe: Probe::new("caller", "test", 0),
+            },
+            services: vec![],
+        });
+        Caller {
+            rpc: flux_actors::modules::RpcClient::new("caller", 0, f.broker.clone()),
+        }
+    });
+    let rsp = caller
+        .send(Call("heartbeat.ping", r#"{"seq":5}"#))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(rsp.json::<serde_json::Value>().unwrap()["seq"], 5);
+    let err = caller
+        .send(Call("nosuch.thing", "{}"))
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(err.errnum(), errno::ENOSYS);
+}

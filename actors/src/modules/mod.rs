@@ -5,6 +5,7 @@
 //! this build knows.
 
 mod common;
+mod rpc;
 pub mod heartbeat;
 pub mod kvs;
 
@@ -15,6 +16,7 @@ use crate::msg::{Deliver, Stop};
 use crate::tracer::Probe;
 
 pub use common::{ModuleArgs, handle_common, unknown_method};
+pub use rpc::RpcClient;
 
 /// What a module gets when it starts.
 pub struct ModuleContext {
