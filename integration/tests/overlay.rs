@@ -128,3 +128,27 @@ fn a_thousand_brokers_start_and_stop() {
     let text = stdout(&out);
     assert!(text.starts_with("1024\n1023!broker.ping"), "{text}");
 }
+
+#[test]
+fn exec_runs_on_the_chosen_ranks_and_reports_failures() {
+    let out = start(
+        4,
+        &[],
+        r#"flux exec --label-io flux getattr rank | sort
+        flux exec -r 1-2 sh -c 'exit 3'; echo "rc=$?"
+        flux exec -r 3 nosuchcommand; echo "rc=$?"
+        flux exec -x 0-2 -d / pwd
+        "#,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "0: 0\n1: 1\n2: 2\n3: 3\nrc=3\nrc=127\n/\n");
+    let err = stderr(&out);
+    assert!(err.contains("1-2: Exit 3\n"), "{err}");
+    assert!(
+        err.contains("3: nosuchcommand: command not found\n"),
+        "{err}"
+    );
+    let out = start(2, &[], "flux exec -r 5 true");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("rank 5 is not in this instance of size 2"));
+}

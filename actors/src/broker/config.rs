@@ -25,13 +25,14 @@ pub struct BrokerConfig {
 pub fn default_modules() -> Vec<(String, Vec<String>)> {
     vec![
         ("heartbeat".to_string(), Vec::new()),
+        ("rexec".to_string(), Vec::new()),
         ("kvs".to_string(), Vec::new()),
     ]
 }
 
 /// Modules every rank loads; the others run on rank 0 only (where requests with nodeid ANY
 /// find them by going up the tree).
-const ALL_RANK_MODULES: &[&str] = &["heartbeat"];
+const ALL_RANK_MODULES: &[&str] = &["heartbeat", "rexec"];
 
 /// The default modules of `rank`.
 pub fn default_modules_for(rank: u32) -> Vec<(String, Vec<String>)> {

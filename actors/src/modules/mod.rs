@@ -7,6 +7,7 @@
 mod common;
 mod rpc;
 pub mod heartbeat;
+pub mod rexec;
 pub mod kvs;
 
 use actix::prelude::*;
@@ -47,6 +48,11 @@ pub struct ModuleSpec {
 
 /// Every module of this build.
 pub static REGISTRY: &[ModuleSpec] = &[
+    ModuleSpec {
+        name: "rexec",
+        services: &[],
+        start: rexec::start,
+    },
     ModuleSpec {
         name: "heartbeat",
         services: &[],

@@ -3,6 +3,7 @@
 mod content;
 mod dmesg;
 mod event;
+mod exec;
 mod getattr;
 mod kvs;
 mod logger;
@@ -57,6 +58,8 @@ enum Command {
     /// Publish and subscribe to events
     #[command(subcommand)]
     Event(event::Command),
+    /// Run a command on broker ranks
+    Exec(exec::Args),
     /// Add an entry to the broker log
     Logger(logger::Args),
     /// Shut the instance down
@@ -84,6 +87,7 @@ impl Command {
             Command::Ping(_) => "ping",
             Command::Uptime(_) => "uptime",
             Command::Event(_) => "event",
+            Command::Exec(_) => "exec",
             Command::Logger(_) => "logger",
             Command::Shutdown(_) => "shutdown",
             Command::Version(_) => "version",
@@ -104,6 +108,7 @@ impl Command {
             Command::Ping(args) => util::block_on(ping::run(args)),
             Command::Uptime(args) => util::block_on(uptime::run(args)),
             Command::Event(cmd) => util::block_on(event::run(cmd)),
+            Command::Exec(args) => util::block_on(exec::run(args)),
             Command::Logger(args) => util::block_on(logger::run(args)),
             Command::Shutdown(args) => util::block_on(shutdown::run(args)),
             Command::Version(args) => util::block_on(version::run(args)),
