@@ -7,6 +7,8 @@
 mod common;
 mod rpc;
 pub mod heartbeat;
+#[path = "job-manager/mod.rs"]
+pub mod job_manager;
 pub mod rexec;
 pub mod kvs;
 
