@@ -20,4 +20,5 @@ pub mod qmanager;
 pub mod query;
 pub mod readers;
 pub mod traverser;
+pub mod vecmap;
 pub mod writers;

@@ -120,3 +120,34 @@ fn status_and_properties() {
     // node1 is down, so the high policy falls back to node0.
     assert_eq!(nodes_per_job(&out), vec![vec!["node0"]]);
 }
+
+#[test]
+fn jgf_shorthand_omits_subtrees_of_exclusive_vertices() {
+    let Some(d) = data_dir() else {
+        eprintln!("note: fluxion-data not found; skipping");
+        return;
+    };
+    let graph = d.join("grugs/tiny.graphml");
+    let js = d.join("jobspecs/basics/test001.yaml");
+    let cmds = format!("match allocate {}\nquit\n", js.display());
+    let out = run(
+        &[
+            "-L",
+            graph.to_str().unwrap(),
+            "-P",
+            "lonodex",
+            "-F",
+            "jgf_shorthand",
+        ],
+        &cmds,
+    );
+    let v: serde_json::Value = serde_json::from_str(out.lines().next().unwrap()).unwrap();
+    let types: Vec<&str> = v["graph"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["metadata"]["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(types, ["node", "rack", "cluster"]);
+    assert_eq!(v["writer"], "fluxion:jgf_shorthand");
+}

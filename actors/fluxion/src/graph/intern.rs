@@ -36,6 +36,11 @@ impl Interner {
         self.type_ids.get(name).copied()
     }
 
+    /// Number of interned types.
+    pub fn type_count(&self) -> usize {
+        self.types.len()
+    }
+
     /// The name of type `id`.
     pub fn type_name(&self, id: TypeId) -> &str {
         self.types

@@ -1,10 +1,13 @@
 //! Jobspec (RFC 14) as Fluxion reads it: arbitrary resource shapes, slots, count ranges.
 
+mod constraint;
 mod count;
+mod validate;
 mod xor;
 
 use serde_yaml::Value;
 
+pub use constraint::Constraint;
 pub use count::Count;
 pub use xor::{MAX_XOR_EXPANSIONS, XOR_SLOT};
 
@@ -58,6 +61,8 @@ pub struct Jobspec {
     pub duration: u64,
     /// `attributes.system.queue`.
     pub queue: Option<String>,
+    /// `attributes.system.constraints` (RFC 31).
+    pub constraint: Option<Constraint>,
 }
 fn invalid(msg: impl Into<String>) -> JobspecError {
     JobspecError::Invalid(msg.into())
@@ -176,7 +181,10 @@ fn parse_resource(v: &Value) -> Result<Resource, JobspecError> {
                 r.unit = val
                     .as_str()
                     .map(str::to_string)
-                    .unwrap_or_else(|| format!("{val:?}"))
+                    .ok_or_else(|| invalid("unit must be a string"))?
+            }
+            Some("id") if val.is_sequence() || val.is_mapping() => {
+                return Err(invalid("id must be a scalar"));
             }
             Some("id") => {}
             _ => return Err(invalid(format!("unknown resource key {k:?}"))),
@@ -212,21 +220,8 @@ impl Jobspec {
             .iter()
             .map(parse_resource)
             .collect::<Result<Vec<_>, _>>()?;
-        let tasks = doc
-            .get("tasks")
-            .and_then(Value::as_sequence)
-            .map(|ts| {
-                ts.iter()
-                    .map(|t| Task {
-                        slot: t
-                            .get("slot")
-                            .and_then(Value::as_str)
-                            .unwrap_or_default()
-                            .to_string(),
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
+        let tasks = validate::parse_tasks(&doc)?;
+        validate::check_attributes(&doc)?;
         let system = doc.get("attributes").and_then(|a| a.get("system"));
         let duration = match system.and_then(|s| s.get("duration")) {
             None => 0,
@@ -244,12 +239,17 @@ impl Jobspec {
             .and_then(|s| s.get("queue"))
             .and_then(Value::as_str)
             .map(str::to_string);
+        let constraint = match system.and_then(|s| s.get("constraints")) {
+            Some(c) => Some(Constraint::parse(c)?),
+            None => None,
+        };
         Ok(Self {
             version,
             resources,
             tasks,
             duration,
             queue,
+            constraint,
         })
     }
 }

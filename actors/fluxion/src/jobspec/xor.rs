@@ -89,7 +89,7 @@ mod tests {
     #[test]
     fn xor_slots_expand_in_order() {
         let js = Jobspec::parse(
-            "version: 9999\nresources:\n  - type: xor_slot\n    count: 2\n    label: a\n    with:\n      - type: core\n        count: 1\n  - type: xor_slot\n    count: 3\n    label: a\n    with:\n      - type: gpu\n        count: 1\n",
+            "version: 9999\nresources:\n  - type: xor_slot\n    count: 2\n    label: a\n    with:\n      - type: core\n        count: 1\n  - type: xor_slot\n    count: 3\n    label: a\n    with:\n      - type: gpu\n        count: 1\nattributes:\n  system:\n    duration: 1\ntasks:\n  - command: [app]\n    slot: t\n    count:\n      per_slot: 1\n",
         )
         .unwrap();
         assert!(js.has_xor_slots());

@@ -36,7 +36,7 @@ fn traverser() -> Traverser {
 /// `nodes` whole nodes for `secs` seconds.
 fn job(id: i64, t_submit: u64, nodes: u32, secs: u32) -> PendingJob {
     let text = format!(
-        "version: 9999\nresources:\n  - type: node\n    count: {nodes}\n    with:\n      - type: slot\n        count: 1\n        label: t\n        with:\n          - type: core\n            count: 4\nattributes:\n  system:\n    duration: {secs}\n"
+        "version: 9999\nresources:\n  - type: node\n    count: {nodes}\n    with:\n      - type: slot\n        count: 1\n        label: t\n        with:\n          - type: core\n            count: 4\nattributes:\n  system:\n    duration: {secs}\ntasks:\n  - command: [app]\n    slot: t\n    count:\n      per_slot: 1\n"
     );
     PendingJob {
         id,

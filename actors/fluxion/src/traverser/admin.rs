@@ -36,6 +36,7 @@ impl Traverser {
     pub fn set_status(&mut self, path: &str, status: Status) -> Result<(), MatchError> {
         let v = self.by_path(path)?;
         self.graph.vertices[v.idx()].status = status;
+        self.nodes_up = self.graph.nodes_up();
         Ok(())
     }
 

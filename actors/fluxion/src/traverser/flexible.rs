@@ -9,6 +9,7 @@ use super::{JobMeta, Req, Traverser};
 use crate::error::MatchError;
 use crate::graph::{TypeId, VertexId};
 use crate::policy::MATCH_MET;
+use crate::vecmap::VecMap;
 
 /// Available counts per type -> (counts after taking the best slot, slots packable, slot index).
 type OrConfig = HashMap<BTreeMap<TypeId, i64>, (BTreeMap<TypeId, i64>, i64, i64)>;
@@ -171,7 +172,7 @@ impl Traverser {
         let mut memo = OrConfig::new();
         let mut config = Self::select_or_config(slots, &counts, &mut memo);
         let qual = config.1.max(0);
-        let mut cursors: HashMap<TypeId, usize> = HashMap::new();
+        let mut cursors: VecMap<TypeId, usize> = VecMap::new();
         let mut groups = Vec::new();
         for _ in 0..qual {
             let Some(slot) = usize::try_from(config.2).ok().and_then(|i| slots.get(i)) else {
@@ -189,7 +190,7 @@ impl Traverser {
             for elem in &slot.with {
                 let count = elem.count.select(ds.qualified_count(elem.ty));
                 let avail = ds.get(elem.ty).map(|e| e.groups.as_slice()).unwrap_or(&[]);
-                let cur = cursors.entry(elem.ty).or_insert(0);
+                let cur = cursors.entry_or(elem.ty, 0);
                 let mut j = 0;
                 while j < count {
                     let Some(src) = avail.get(*cur) else {

@@ -8,6 +8,7 @@
 mod admin;
 mod find;
 mod flexible;
+mod jobmap;
 mod partial;
 mod prune;
 mod reconstruct;
@@ -20,18 +21,20 @@ mod state;
 mod update;
 
 use std::cmp::Reverse;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 pub use find::FindExpr;
+pub use jobmap::{JobMap, JobSet};
 pub use request::Req;
 pub use schedule::{MatchOp, MatchOutcome};
 pub use scoring::{EGroup, EvalEdge, Scoring};
-pub use state::{EdgeSched, PruneFilters, VertexSched, X_CHECKER_NJOBS};
+pub use state::{EdgeSched, JobBook, PruneFilters, VertexSched, X_CHECKER_NJOBS};
 pub use update::Emitted;
 
 use crate::error::ConfigError;
 use crate::graph::{EdgeId, ResourceGraph, SubsystemId, TypeId, VertexId};
 use crate::policy::MatchPolicy;
+use crate::vecmap::VecMap;
 
 /// End of the scheduling window used by resource-query (100 years, in seconds).
 pub const SYSTEM_MAX_DURATION: i64 = 3_153_600_000;
@@ -115,6 +118,14 @@ pub struct Traverser {
     slot_ty: TypeId,
     graph_end: i64,
     flexible: bool,
+    /// `is_pruning_type` per type id (types interned later fall back to the spec).
+    pruning: Vec<bool>,
+    /// Number of `node` vertices that are up (the feasibility pre-check).
+    nodes_up: usize,
+    /// Edges marked by the current select, so the update walk skips unmarked siblings.
+    marked: Vec<EdgeId>,
+    /// RFC 31 constraint of the request being matched.
+    constraint: Option<crate::jobspec::Constraint>,
     preorder: u64,
     postorder: u64,
 }
@@ -167,10 +178,16 @@ impl Traverser {
             slot_ty,
             graph_end: config.graph_end,
             flexible: config.flexible,
+            pruning: Vec::new(),
+            nodes_up: 0,
+            marked: Vec::new(),
+            constraint: None,
             preorder: 0,
             postorder: 0,
         };
-        t.prime_filters(root, &mut HashMap::new());
+        t.prime_filters(root, &mut VecMap::new());
+        t.refresh_pruning_cache();
+        t.nodes_up = t.graph.nodes_up();
         Ok(t)
     }
 
@@ -215,15 +232,33 @@ impl Traverser {
             .filter(move |e| self.graph.edge(*e).subsystem == self.dom)
     }
 
-    fn accum_if(&self, ty: TypeId, n: i64, to: &mut HashMap<TypeId, i64>) {
-        if self.filters.is_pruning_type(self.graph.names.type_name(ty)) {
-            *to.entry(ty).or_insert(0) += n;
+    /// Whether `ty` is tracked by some pruning filter (cached per type id).
+    fn is_pruning(&self, ty: TypeId) -> bool {
+        match self.pruning.get(ty.0 as usize) {
+            Some(p) => *p,
+            None => self.filters.is_pruning_type(self.graph.names.type_name(ty)),
+        }
+    }
+
+    fn refresh_pruning_cache(&mut self) {
+        let n = self.graph.names.type_count();
+        self.pruning = (0..n)
+            .map(|i| {
+                self.filters
+                    .is_pruning_type(self.graph.names.type_name(TypeId(i as u32)))
+            })
+            .collect();
+    }
+
+    fn accum_if(&self, ty: TypeId, n: i64, to: &mut VecMap<TypeId, i64>) {
+        if self.is_pruning(ty) {
+            *to.entry_or(ty, 0) += n;
         }
     }
 
     /// Builds the subtree aggregate filters below `u` (post-order) and returns into
     /// `to_parent` the aggregates `u` contributes.
-    fn prime_filters(&mut self, u: VertexId, to_parent: &mut HashMap<TypeId, i64>) {
+    fn prime_filters(&mut self, u: VertexId, to_parent: &mut VecMap<TypeId, i64>) {
         self.vs[u.idx()].color = self.epoch;
         let (ty, size) = (self.graph.vertex(u).ty, self.graph.vertex(u).size);
         self.accum_if(ty, size, to_parent);
@@ -236,7 +271,7 @@ impl Traverser {
             }
             return;
         }
-        let mut dfv: HashMap<TypeId, i64> = HashMap::new();
+        let mut dfv: VecMap<TypeId, i64> = VecMap::new();
         let children: Vec<VertexId> = self
             .dom_children(u)
             .map(|e| self.graph.edge(e).target)

@@ -1,11 +1,10 @@
 //! Partial cancel: release the part of a job held on some broker ranks (housekeeping,
 //! shrink), keeping the rest booked.
 
-use std::collections::HashMap;
-
 use super::Traverser;
 use crate::error::MatchError;
 use crate::graph::{TypeId, VertexId};
+use crate::vecmap::VecMap;
 
 impl Traverser {
     fn holds(&self, v: VertexId, jobid: i64) -> bool {
@@ -14,7 +13,7 @@ impl Traverser {
     }
 
     /// Amounts of the pruning types the job booked in the subtree of `u`.
-    fn booked_below(&self, u: VertexId, jobid: i64, out: &mut HashMap<TypeId, i64>) {
+    fn booked_below(&self, u: VertexId, jobid: i64, out: &mut VecMap<TypeId, i64>) {
         if !self.vs[u.idx()].jobs().tags.contains(&jobid) {
             return;
         }
@@ -62,7 +61,7 @@ impl Traverser {
             if !self.vs[sub.idx()].jobs().tags.contains(&jobid) {
                 continue;
             }
-            let mut released = HashMap::new();
+            let mut released = VecMap::new();
             self.booked_below(sub, jobid, &mut released);
             self.new_epoch();
             self.rem_dfv(sub, jobid)?;

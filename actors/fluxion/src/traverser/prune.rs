@@ -79,10 +79,17 @@ impl Traverser {
         }
     }
 
-    /// Status and own-availability checks shared by both traversers.
+    /// Status, RFC 31 constraint and own-availability checks shared by both traversers.
     pub(super) fn prune_vertex(&self, meta: &JobMeta, u: VertexId) -> Result<(), MatchError> {
         let v = self.graph.vertex(u);
         if meta.alloc_type != AllocType::Satisfiability && v.status != crate::graph::Status::Up {
+            return Err(MatchError::Busy);
+        }
+        // Constraints apply to node (and storage_node) vertices only.
+        if let Some(c) = &self.constraint
+            && (v.ty == self.node_ty || Some(v.ty) == self.graph.names.find_type("storage_node"))
+            && !c.matches(v)
+        {
             return Err(MatchError::Busy);
         }
         let plans = &self.vs[u.idx()].plans;

@@ -69,6 +69,7 @@ impl Traverser {
             nodes.insert(key, (v, needs, x));
         }
         self.seq += 1;
+        self.marked.clear();
         let root = self.root;
         let root_entry = nodes.values().find(|(v, _, _)| *v == root).copied();
         let (_, root_needs, root_x) =
@@ -91,13 +92,7 @@ impl Traverser {
                 .dom_children(src)
                 .find(|ed| self.graph.edge(*ed).target == tgt)
                 .ok_or_else(|| invalid("jgf: edge not in the graph"))?;
-            let weight = self.es[edge.idx()].weight;
-            self.es[edge.idx()] = EdgeSched {
-                needs,
-                exclusive: x,
-                seq: self.seq,
-                weight,
-            };
+            self.mark(edge, needs, x);
         }
         self.rt_edge = EdgeSched {
             needs: root_needs,

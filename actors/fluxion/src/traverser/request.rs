@@ -1,11 +1,10 @@
 //! The matcher's view of a jobspec: types resolved to graph type ids, plus the
 //! per-resource minimum aggregates used to prune subtrees.
 
-use std::collections::HashMap;
-
 use super::Traverser;
 use crate::graph::TypeId;
 use crate::jobspec::{Count, Resource, Tristate};
+use crate::vecmap::VecMap;
 
 /// One resource request with resolved type.
 #[derive(Debug, Clone)]
@@ -45,11 +44,11 @@ impl Traverser {
 
     /// Fills `user_data` and returns the whole request's aggregates (`prime_jobspec`).
     /// Explicitly exclusive types are registered for this match.
-    pub(crate) fn prime_request(&mut self, reqs: &mut [Req]) -> HashMap<TypeId, i64> {
-        let mut to_parent = HashMap::new();
+    pub(crate) fn prime_request(&mut self, reqs: &mut [Req]) -> VecMap<TypeId, i64> {
+        let mut to_parent = VecMap::new();
         // Or-slots (flexible traverser) are alternatives: per type, the least any one of
         // them needs (0 where a slot does not use the type) must fit, not the sum.
-        let mut or_min: Option<HashMap<TypeId, i64>> = None;
+        let mut or_min: Option<VecMap<TypeId, i64>> = None;
         for r in reqs.iter_mut() {
             if r.exclusive == Tristate::True {
                 self.exclusive_types.insert(r.ty);
@@ -59,14 +58,14 @@ impl Traverser {
             let mut ud: Vec<(TypeId, i64)> = below.into_iter().collect();
             ud.sort();
             if self.flexible && r.is_slot {
-                let mine: HashMap<TypeId, i64> = ud
+                let mine: VecMap<TypeId, i64> = ud
                     .iter()
                     .map(|(t, n)| (*t, r.count.min as i64 * n))
                     .collect();
                 or_min = Some(match or_min.take() {
                     None => mine,
                     Some(prev) => {
-                        let mut m = HashMap::new();
+                        let mut m = VecMap::new();
                         for t in prev.keys().chain(mine.keys()) {
                             let a = prev.get(t).copied().unwrap_or(0);
                             let b = mine.get(t).copied().unwrap_or(0);
@@ -83,8 +82,8 @@ impl Traverser {
             r.user_data = ud;
         }
         for (t, n) in or_min.unwrap_or_default() {
-            if self.filters.is_pruning_type(self.graph.names.type_name(t)) {
-                let e = to_parent.entry(t).or_insert(n);
+            if self.is_pruning(t) {
+                let e = to_parent.entry_or(t, n);
                 *e = (*e).min(n);
             }
         }

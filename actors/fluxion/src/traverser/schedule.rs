@@ -1,12 +1,11 @@
 //! Match operations: allocate now, reserve the earliest future fit, or probe
 //! satisfiability (`dfu_traverser_t::run/schedule`).
 
-use std::collections::HashMap;
-
 use super::{AllocType, JobMeta, Req, Traverser, update::Emitted};
 use crate::error::{MatchError, PlannerError};
 use crate::graph::TypeId;
 use crate::jobspec::Jobspec;
+use crate::vecmap::VecMap;
 
 /// A match operation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,8 +114,10 @@ impl Traverser {
         dry_run: bool,
     ) -> Result<MatchOutcome, MatchError> {
         let saved_x = self.exclusive_types.clone();
+        self.constraint = jobspec.constraint.clone();
         let result = self.run_inner(jobspec, op, jobid, now, dry_run);
         self.exclusive_types = saved_x;
+        self.constraint = None;
         result
     }
 
@@ -210,13 +211,53 @@ impl Traverser {
     }
 
     /// Fewer `node`s up than requested can never be allocated now.
-    fn request_feasible(&self, op: MatchOp, dfv: &HashMap<TypeId, i64>) -> Result<(), MatchError> {
+    /// Pre-check on the `node` count (`request_feasible`): too few nodes up can never
+    /// work now; with a constraint, count the matching nodes that are free.
+    fn request_feasible(
+        &self,
+        meta: &JobMeta,
+        op: MatchOp,
+        dfv: &VecMap<TypeId, i64>,
+    ) -> Result<(), MatchError> {
         let target = dfv.get(&self.node_ty).copied().unwrap_or(0);
-        if target as usize > self.graph.nodes_up() {
-            return Err(match op {
-                MatchOp::Allocate | MatchOp::AllocateOrElseReserve => MatchError::Busy,
-                _ => MatchError::Unsatisfiable,
-            });
+        let fail = || match op {
+            MatchOp::Allocate | MatchOp::AllocateOrElseReserve => MatchError::Busy,
+            _ => MatchError::Unsatisfiable,
+        };
+        if target as usize > self.nodes_up {
+            return Err(fail());
+        }
+        let Some(c) = &self.constraint else {
+            return Ok(());
+        };
+        let sat = op == MatchOp::AllocateWithSatisfiability || op == MatchOp::Satisfiability;
+        let at = if op == MatchOp::Allocate {
+            meta.at
+        } else {
+            self.graph_end - 1
+        };
+        let nodes = self
+            .graph
+            .by_type
+            .get(&self.node_ty)
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
+        let feasible = nodes
+            .iter()
+            .filter(|n| {
+                let v = self.graph.vertex(**n);
+                c.matches(v)
+                    && (sat || v.status == crate::graph::Status::Up)
+                    && self.vs[n.idx()]
+                        .plans
+                        .avail_during(at, meta.duration)
+                        .unwrap_or(0)
+                        == 1
+            })
+            .take(target.max(0) as usize)
+            .count();
+        if (feasible as i64) < target {
+            return Err(fail());
         }
         Ok(())
     }
@@ -227,9 +268,9 @@ impl Traverser {
         meta: &mut JobMeta,
         x: bool,
         op: MatchOp,
-        dfv: &HashMap<TypeId, i64>,
+        dfv: &VecMap<TypeId, i64>,
     ) -> Result<(), MatchError> {
-        self.request_feasible(op, dfv)?;
+        self.request_feasible(meta, op, dfv)?;
         let first = self.select(reqs, meta, x);
         if first.is_ok() {
             return Ok(());

@@ -1,6 +1,6 @@
 //! The selection walk: visit, prune, explore children, score, choose and mark edges.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use super::prune::busy_from;
 use super::scoring::{EGroup, EvalEdge, Scoring};
@@ -10,13 +10,18 @@ use crate::error::MatchError;
 use crate::graph::{EdgeId, TypeId, VertexId};
 use crate::jobspec::Tristate;
 use crate::policy::{MATCH_MET, MATCH_UNMET, MatchPolicy};
+use crate::vecmap::VecMap;
 
 /// How a vertex relates to the current jobspec level.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum MatchKind {
+    /// A slot is realised at this vertex (it has children of every slot type).
     Slot,
+    /// The vertex type is requested at this level.
     Resource,
+    /// Nothing matched yet: an omitted prefix (cluster, rack) is skipped over.
     PristineNone,
+    /// Mismatch after matching started, or two requests of one type at one level.
     None,
 }
 
@@ -86,6 +91,8 @@ impl Traverser {
         (kind, resources, nslots, "")
     }
 
+    /// `dom_discover_vtx`: node-centric policies add the node factor to every score inside
+    /// the node's subtree, so the node choice outranks the ids below it.
     fn discover(&mut self, u: VertexId) {
         let v = self.graph.vertex(u);
         if self.policy.node_centric && v.ty == self.node_ty {
@@ -182,9 +189,9 @@ impl Traverser {
             }
             return if any { Ok(()) } else { Err(MatchError::Busy) };
         }
-        let mut tallies: HashMap<TypeId, ShareTally> = HashMap::new();
+        let mut tallies: VecMap<TypeId, ShareTally> = VecMap::new();
         for r in resources {
-            tallies.entry(r.ty).or_default().per_share = r.count.effective_max();
+            tallies.entry_or(r.ty, ShareTally::default()).per_share = r.count.effective_max();
         }
         let mut sat: BTreeSet<TypeId> = BTreeSet::new();
         // The order set of `u` is only re-keyed by updates, never during a select, and
@@ -298,7 +305,8 @@ impl Traverser {
         }
     }
 
-    fn mark(&mut self, e: EdgeId, needs: i64, exclusive: bool) {
+    pub(super) fn mark(&mut self, e: EdgeId, needs: i64, exclusive: bool) {
+        self.marked.push(e);
         let s = &mut self.es[e.idx()];
         s.needs = needs;
         s.exclusive = exclusive;
@@ -343,6 +351,7 @@ impl Traverser {
         excl: bool,
     ) -> Result<(), MatchError> {
         self.seq += 1;
+        self.marked.clear();
         self.new_epoch();
         self.preorder = 0;
         self.postorder = 0;

@@ -1,13 +1,12 @@
 //! Slot packing (`dom_slot`): bundle whole child groups into task slots.
 
-use std::collections::HashMap;
-
 use super::scoring::{EGroup, EvalEdge, Scoring};
 use super::select::Level;
 use super::{JobMeta, Req, Traverser};
 use crate::error::MatchError;
 use crate::graph::{TypeId, VertexId};
 use crate::policy::MATCH_MET;
+use crate::vecmap::VecMap;
 
 /// Progress toward `multiplier` shares of one type (dynamic exploration, slot packing):
 /// whole bundles are accumulated until a share's count is reached.
@@ -68,7 +67,7 @@ impl Traverser {
             }
             qual = qual.min(if count == 0 { 0 } else { tally.shares });
         }
-        let mut cursors: HashMap<TypeId, usize> = HashMap::new();
+        let mut cursors: VecMap<TypeId, usize> = VecMap::new();
         let mut slots = Vec::new();
         for _ in 0..qual {
             let mut g = EGroup {
@@ -83,7 +82,7 @@ impl Traverser {
             for elem in shape {
                 let count = elem.count.select(ds.qualified_count(elem.ty));
                 let groups = ds.get(elem.ty).map(|e| e.groups.as_slice()).unwrap_or(&[]);
-                let cur = cursors.entry(elem.ty).or_insert(0);
+                let cur = cursors.entry_or(elem.ty, 0);
                 let mut j = 0;
                 while j < count {
                     let Some(src) = groups.get(*cur) else {

@@ -2,9 +2,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::jobmap::{JobMap, JobSet};
 use crate::error::ConfigError;
 use crate::graph::{Interner, TypeId};
-use crate::planner::{Planner, PlannerMulti, SpanId};
+use crate::planner::{Planner, PlannerMulti};
 
 /// Total of every exclusivity checker ("job slots").
 pub const X_CHECKER_NJOBS: i64 = 0x4000_0000;
@@ -14,23 +15,23 @@ pub const X_CHECKER_NJOBS: i64 = 0x4000_0000;
 #[derive(Debug, Clone, Default)]
 pub struct JobBook {
     /// jobid -> span in `plans` for allocations.
-    pub allocations: BTreeMap<i64, SpanId>,
+    pub allocations: JobMap,
     /// jobid -> span in `plans` for reservations.
-    pub reservations: BTreeMap<i64, SpanId>,
+    pub reservations: JobMap,
     /// Jobs that touch the vertex.
-    pub tags: BTreeSet<i64>,
+    pub tags: JobSet,
     /// jobid -> span in `x_checker`.
-    pub x_spans: BTreeMap<i64, SpanId>,
+    pub x_spans: JobMap,
     /// jobid -> span in `subplan`.
-    pub job2span: BTreeMap<i64, SpanId>,
+    pub job2span: JobMap,
 }
 
 static NO_JOBS: JobBook = JobBook {
-    allocations: BTreeMap::new(),
-    reservations: BTreeMap::new(),
-    tags: BTreeSet::new(),
-    x_spans: BTreeMap::new(),
-    job2span: BTreeMap::new(),
+    allocations: JobMap::new(),
+    reservations: JobMap::new(),
+    tags: JobSet::new(),
+    x_spans: JobMap::new(),
+    job2span: JobMap::new(),
 };
 
 /// Scheduling state of one vertex.

@@ -36,7 +36,7 @@ fn traverser(policy: &str) -> Traverser {
 
 fn jobspec(shape: &str, duration: u32) -> Jobspec {
     Jobspec::parse(&format!(
-        "version: 9999\nresources:\n{shape}attributes:\n  system:\n    duration: {duration}\n"
+        "version: 9999\nresources:\n{shape}attributes:\n  system:\n    duration: {duration}\ntasks:\n  - command: [app]\n    slot: t\n    count:\n      per_slot: 1\n"
     ))
     .unwrap()
 }
@@ -283,4 +283,24 @@ fn partial_cancel_releases_ranks() {
     let i = filter.types().iter().position(|ty| *ty == core).unwrap();
     assert_eq!(filter.avail_at(0, i).unwrap(), 8);
     assert!(t.vertex_sched(t.root()).jobs().tags.iter().all(|j| *j == 3));
+}
+
+#[test]
+fn constraints_restrict_nodes() {
+    let mut t = traverser("high");
+    t.set_property("/cluster0/node0", "fast", "").unwrap();
+    let text = "version: 1\nresources:\n  - type: node\n    count: 1\n    with:\n      - type: slot\n        count: 1\n        label: t\n        with:\n          - type: socket\n            count: 1\n            with:\n              - type: core\n                count: 1\nattributes:\n  system:\n    duration: 60\n    constraints:\n      properties: [fast]\ntasks:\n  - command: [app]\n    slot: t\n    count:\n      per_slot: 1\n";
+    let js = Jobspec::parse(text).unwrap();
+    // high would pick node1; the constraint leaves only node0.
+    let m = t.run(&js, MatchOp::Allocate, 1, 0).unwrap();
+    assert!(taken(&t, &m)[0].starts_with("/cluster0/node0"));
+    let not_fast = Jobspec::parse(&text.replace("[fast]", "[^fast]")).unwrap();
+    let m = t.run(&not_fast, MatchOp::Allocate, 2, 0).unwrap();
+    assert!(taken(&t, &m)[0].starts_with("/cluster0/node1"));
+    let none = Jobspec::parse(&text.replace("[fast]", "[missing]")).unwrap();
+    assert_eq!(t.run(&none, MatchOp::Allocate, 3, 0), Err(MatchError::Busy));
+    assert_eq!(
+        t.run(&none, MatchOp::Satisfiability, 0, 0),
+        Err(MatchError::Unsatisfiable)
+    );
 }

@@ -2,11 +2,11 @@
 //! planners and filters, and emit the selected vertices in post-order. Also cancel.
 
 use std::cmp::Reverse;
-use std::collections::HashMap;
 
 use super::{AllocType, JobMeta, Traverser};
 use crate::error::MatchError;
 use crate::graph::{EdgeId, TypeId, VertexId};
+use crate::vecmap::VecMap;
 
 /// One emitted vertex or edge of a match, in post-order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,6 +30,9 @@ struct UpdCtx<'a> {
     meta: &'a JobMeta,
     out: &'a mut Vec<Emitted>,
     level: u32,
+    /// The select's marked edges sorted by (source, edge id): each vertex's marked
+    /// children in adjacency order, without scanning unmarked siblings.
+    marked: Vec<(VertexId, EdgeId)>,
 }
 
 impl Traverser {
@@ -42,13 +45,21 @@ impl Traverser {
         }
         self.new_epoch();
         let mut out = Vec::new();
+        let mut marked: Vec<(VertexId, EdgeId)> = self
+            .marked
+            .iter()
+            .map(|e| (self.graph.edge(*e).source, *e))
+            .collect();
+        marked.sort_unstable();
+        marked.dedup();
         let mut ctx = UpdCtx {
             meta,
             out: &mut out,
             level: 0,
+            marked,
         };
         let (needs, excl) = (self.rt_edge.needs, self.rt_edge.exclusive);
-        let mut to_parent = HashMap::new();
+        let mut to_parent = VecMap::new();
         let n = self.upd_dfv(&mut ctx, self.root, needs, excl, false, &mut to_parent)?;
         if n == 0 {
             return Err(MatchError::Invalid("nothing was selected".into()));
@@ -63,16 +74,25 @@ impl Traverser {
         needs: i64,
         excl: bool,
         emit_shadow: bool,
-        to_parent: &mut HashMap<TypeId, i64>,
+        to_parent: &mut VecMap<TypeId, i64>,
     ) -> Result<u32, MatchError> {
         let uty = self.graph.vertex(u).ty;
         let shadow = emit_shadow || self.exclusive_types.contains(&uty);
         let excl = excl || shadow;
         ctx.level += 1;
         self.vs[u.idx()].color = self.epoch;
-        let mut dfu: HashMap<TypeId, i64> = HashMap::new();
+        let mut dfu: VecMap<TypeId, i64> = VecMap::new();
         let mut n = 0;
-        let children: Vec<EdgeId> = self.dom_children(u).collect();
+        let children: Vec<EdgeId> = if shadow {
+            self.dom_children(u).collect()
+        } else {
+            let from = ctx.marked.partition_point(|(s, _)| *s < u);
+            ctx.marked[from..]
+                .iter()
+                .take_while(|(s, _)| *s == u)
+                .map(|(_, e)| *e)
+                .collect()
+        };
         for e in children {
             let tgt = self.graph.edge(e).target;
             if self.visited(tgt) {
@@ -110,8 +130,8 @@ impl Traverser {
         needs: i64,
         excl: bool,
         mut n: u32,
-        dfu: &HashMap<TypeId, i64>,
-        to_parent: &mut HashMap<TypeId, i64>,
+        dfu: &VecMap<TypeId, i64>,
+        to_parent: &mut VecMap<TypeId, i64>,
     ) -> Result<u32, MatchError> {
         let meta = ctx.meta;
         let (ty, size) = (self.graph.vertex(u).ty, self.graph.vertex(u).size);

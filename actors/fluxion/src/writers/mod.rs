@@ -5,7 +5,7 @@ mod jgf;
 mod rv1;
 
 pub use encode::{hostlist, idset};
-pub use jgf::jgf_object;
+pub use jgf::{jgf_object, jgf_shorthand_object};
 pub use rv1::{r_lite, rv1};
 
 use crate::graph::ResourceGraph;
@@ -20,12 +20,16 @@ pub enum MatchFormat {
     PrettySimple,
     /// JSON Graph Format of the selected subgraph.
     Jgf,
+    /// JGF without the subtrees below exclusive vertices.
+    JgfShorthand,
     /// The R_lite array.
     Rlite,
     /// RFC 20 R with the JGF `scheduling` key.
     Rv1,
     /// RFC 20 R without `scheduling`.
     Rv1Nosched,
+    /// RFC 20 R with the shorthand JGF as `scheduling`.
+    Rv1Shorthand,
 }
 
 impl std::str::FromStr for MatchFormat {
@@ -35,6 +39,8 @@ impl std::str::FromStr for MatchFormat {
             "simple" => Ok(Self::Simple),
             "pretty_simple" => Ok(Self::PrettySimple),
             "jgf" => Ok(Self::Jgf),
+            "jgf_shorthand" => Ok(Self::JgfShorthand),
+            "rv1_shorthand" => Ok(Self::Rv1Shorthand),
             "rlite" => Ok(Self::Rlite),
             "rv1" => Ok(Self::Rv1),
             "rv1_nosched" => Ok(Self::Rv1Nosched),
@@ -87,6 +93,11 @@ pub fn write_match(
             rv1(g, emitted, start, end, Some(&jgf_object(g, emitted)))
         ),
         MatchFormat::Rv1Nosched => format!("{}\n", rv1(g, emitted, start, end, None)),
+        MatchFormat::JgfShorthand => format!("{}\n", jgf_shorthand_object(g, emitted)),
+        MatchFormat::Rv1Shorthand => {
+            let sched = jgf_shorthand_object(g, emitted);
+            format!("{}\n", rv1(g, emitted, start, end, Some(&sched)))
+        }
     }
 }
 
