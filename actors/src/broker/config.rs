@@ -27,6 +27,9 @@ pub fn default_modules() -> Vec<(String, Vec<String>)> {
         ("heartbeat".to_string(), Vec::new()),
         ("rexec".to_string(), Vec::new()),
         ("kvs".to_string(), Vec::new()),
+        ("job-manager".to_string(), Vec::new()),
+        ("job-ingest".to_string(), Vec::new()),
+        ("job-exec".to_string(), Vec::new()),
     ]
 }
 

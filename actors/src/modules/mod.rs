@@ -5,12 +5,17 @@
 //! this build knows.
 
 mod common;
-mod rpc;
 pub mod heartbeat;
+#[path = "job-exec/mod.rs"]
+pub mod job_exec;
+#[path = "job-ingest/mod.rs"]
+pub mod job_ingest;
 #[path = "job-manager/mod.rs"]
 pub mod job_manager;
-pub mod rexec;
 pub mod kvs;
+pub mod rexec;
+mod rpc;
+pub mod sched_protocol;
 
 use actix::prelude::*;
 
@@ -64,6 +69,21 @@ pub static REGISTRY: &[ModuleSpec] = &[
         name: "kvs",
         services: &["kvs-watch", "content"],
         start: kvs::start,
+    },
+    ModuleSpec {
+        name: "job-ingest",
+        services: &[],
+        start: job_ingest::start,
+    },
+    ModuleSpec {
+        name: "job-manager",
+        services: &[],
+        start: job_manager::start,
+    },
+    ModuleSpec {
+        name: "job-exec",
+        services: &[],
+        start: job_exec::start,
     },
 ];
 

@@ -1,19 +1,25 @@
 //! `flux`: the command line of the Flux resource manager. One file per subcommand.
 
+mod cancel;
 mod content;
 mod dmesg;
 mod event;
 mod exec;
 mod getattr;
+mod job;
+mod jobopts;
 mod kvs;
 mod logger;
 mod lsattr;
 mod module;
 mod overlay;
 mod ping;
+mod queue;
+mod run;
 mod setattr;
 mod shutdown;
 mod start;
+mod submit;
 mod uptime;
 mod util;
 mod version;
@@ -37,6 +43,18 @@ struct Flux {
 enum Command {
     /// Start a Flux instance and run a command in it
     Start(start::Args),
+    /// Submit a job
+    Submit(submit::Args),
+    /// Run a job interactively
+    Run(run::Args),
+    /// Work with one job
+    #[command(subcommand)]
+    Job(job::Command),
+    /// Cancel jobs
+    Cancel(cancel::Args),
+    /// Control job submission and scheduling
+    #[command(subcommand)]
+    Queue(queue::Command),
     /// Print the value of a broker attribute
     Getattr(getattr::Args),
     /// Set a broker attribute
@@ -78,6 +96,11 @@ impl Command {
     fn name(&self) -> &'static str {
         match self {
             Command::Start(_) => "start",
+            Command::Submit(_) => "submit",
+            Command::Run(_) => "run",
+            Command::Job(_) => "job",
+            Command::Cancel(_) => "cancel",
+            Command::Queue(_) => "queue",
             Command::Getattr(_) => "getattr",
             Command::Setattr(_) => "setattr",
             Command::Lsattr(_) => "lsattr",
@@ -99,6 +122,11 @@ impl Command {
     fn run(self) -> anyhow::Result<i32> {
         match self {
             Command::Start(args) => start::run(args),
+            Command::Submit(args) => util::block_on(submit::run(args)),
+            Command::Run(args) => util::block_on(run::run(args)),
+            Command::Job(cmd) => util::block_on(job::run(cmd)),
+            Command::Cancel(args) => util::block_on(cancel::run(args)),
+            Command::Queue(cmd) => util::block_on(queue::run(cmd)),
             Command::Getattr(args) => util::block_on(getattr::run(args)),
             Command::Setattr(args) => util::block_on(setattr::run(args)),
             Command::Lsattr(args) => util::block_on(lsattr::run(args)),

@@ -2,7 +2,11 @@
 //! ([`core::JobManager`]) is plain state; the actor around it stores eventlogs in the KVS,
 //! talks to the scheduler and to job-exec.
 
+mod actor;
 pub mod core;
 #[cfg(test)]
 mod core_tests;
 pub mod deps;
+mod queue;
+
+pub use actor::{JobManagerActor, start};

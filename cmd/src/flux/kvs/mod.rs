@@ -2,7 +2,7 @@
 //! One file per group of subcommands; [`client`] holds the rpcs they share.
 
 mod bench;
-mod client;
+pub(crate) mod client;
 mod dir;
 mod eventlog;
 mod get;

@@ -1,0 +1,416 @@
+//! `job-exec`: runs jobs on their allocated resources. A job either runs simulated (no
+//! process, it finishes after `exec.test.run_duration`) or as tasks spawned here, whose
+//! output goes to the job's output eventlog in the KVS (`job.<id>.guest.output`, RFC 24).
+//! The job manager's `job-exec.start` streaming rpc gets `start`, `finish {status}`,
+//! `release`, and `exception` updates; the time limit raises a `timeout` exception.
+
+mod plan;
+mod tasks;
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use actix::prelude::*;
+use bytes::Bytes;
+use flux_proto::types::eventlog::Entry;
+use flux_proto::types::{JobId, Jobspec, ResourceSet};
+use flux_proto::{Envelope, MsgType, errno, nodeid};
+use flux_store::Txn;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{ModuleContext, ModuleHandle, RpcClient, handle_common, unknown_method};
+use crate::broker::Broker;
+use crate::msg::{Deliver, Route, Stop};
+use crate::tracer::Probe;
+pub use plan::{Mode, Plan, PlanError, plan};
+
+/// Seconds between the polite signal and SIGKILL.
+const KILL_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A job being executed.
+struct ExecJob {
+    /// The `job-exec.start` request: updates are its responses.
+    req: Envelope,
+    /// Task pids by task rank (empty when simulated or once exited).
+    pids: HashMap<u32, u32>,
+    running: usize,
+    /// Largest wait status so far.
+    status: i32,
+    timer: Option<SpawnHandle>,
+}
+
+/// The job-exec module's actor.
+pub struct JobExec {
+    name: String,
+    broker: Addr<Broker>,
+    probe: Probe,
+    rpc: RpcClient,
+    uri: String,
+    jobs: HashMap<JobId, ExecJob>,
+    /// Eventlog lines waiting for the next KVS commit: (key, line).
+    appends: Vec<(String, String)>,
+    commit_in_flight: bool,
+}
+
+/// Start the module (no arguments).
+pub fn start(ctx: ModuleContext) -> Result<ModuleHandle, String> {
+    ctx.args.finish("job-exec")?;
+    let owner = ctx
+        .attrs
+        .get("security.owner")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let addr = JobExec {
+        rpc: RpcClient::new(ctx.name.clone(), owner, ctx.broker.clone()),
+        name: ctx.name,
+        broker: ctx.broker,
+        probe: ctx.probe,
+        uri: ctx.attrs.get("local-uri").unwrap_or_default().to_string(),
+        jobs: HashMap::new(),
+        appends: Vec::new(),
+        commit_in_flight: false,
+    }
+    .start();
+    Ok(ModuleHandle {
+        deliver: addr.clone().recipient(),
+        stop: addr.recipient(),
+    })
+}
+
+#[derive(Deserialize)]
+struct StartReq {
+    id: u64,
+    jobspec: Value,
+    #[serde(rename = "R", default)]
+    r: Value,
+}
+
+#[derive(Deserialize)]
+struct KillReq {
+    id: u64,
+    #[serde(default = "sigterm")]
+    signum: i32,
+}
+
+fn sigterm() -> i32 {
+    libc::SIGTERM
+}
+
+fn now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
+}
+
+/// Things that happen to running jobs.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub(crate) enum JobEvent {
+    Output {
+        id: JobId,
+        rank: u32,
+        stream: &'static str,
+        data: String,
+    },
+    Eof {
+        id: JobId,
+        rank: u32,
+        stream: &'static str,
+    },
+    TaskExited {
+        id: JobId,
+        rank: u32,
+        status: i32,
+    },
+    SimulatedDone {
+        id: JobId,
+    },
+    TimeLimit {
+        id: JobId,
+    },
+    Committed,
+}
+
+impl JobExec {
+    fn reply(&self, msg: Envelope) {
+        self.probe.sent();
+        self.broker.do_send(Route {
+            from: self.name.clone(),
+            msg,
+        });
+    }
+
+    fn update(&self, id: JobId, body: Value) {
+        if let Some(job) = self.jobs.get(&id) {
+            self.reply(job.req.response_json(&body));
+        }
+    }
+
+    fn log(&mut self, id: JobId, log: &str, entry: Entry) {
+        self.appends
+            .push((format!("{}.guest.{log}", id.to_kvs()), entry.to_line()));
+    }
+
+    fn start_job(&mut self, req: Envelope, ctx: &mut Context<Self>) {
+        let body: StartReq = match req.json() {
+            Ok(body) => body,
+            Err(e) => {
+                return self
+                    .reply(req.error_response(errno::EPROTO, format!("malformed request: {e}")));
+            }
+        };
+        let id = JobId(body.id);
+        let plan = Jobspec::from_value(body.jobspec)
+            .map_err(|e| e.to_string())
+            .and_then(|spec| {
+                let nnodes = ResourceSet::from_value(body.r.clone())
+                    .map(|r| r.nnodes() as u64)
+                    .unwrap_or(1);
+                plan(id, &spec, nnodes, &self.uri).map_err(|e| e.to_string())
+            });
+        let plan = match plan {
+            Ok(plan) => plan,
+            Err(text) => return self.reply(req.error_response(errno::EINVAL, text)),
+        };
+        let t = now();
+        self.log(id, "exec.eventlog", Entry::new(t, "init"));
+        self.log(id, "exec.eventlog", Entry::new(t, "starting"));
+        let mut job = ExecJob {
+            req,
+            pids: HashMap::new(),
+            running: 0,
+            status: 0,
+            timer: None,
+        };
+        match &plan.mode {
+            Mode::Simulated(d) => {
+                job.timer = Some(
+                    ctx.run_later(*d, move |_, ctx| ctx.notify(JobEvent::SimulatedDone { id })),
+                );
+            }
+            Mode::Tasks { argv, ntasks } => {
+                let header = Entry::new(t, "header")
+                    .with("version", 1)
+                    .with("encoding", json!({ "stdout": "UTF-8", "stderr": "UTF-8" }))
+                    .with("count", json!({ "stdout": ntasks, "stderr": ntasks }))
+                    .with("options", json!({}));
+                self.log(id, "output", header);
+                for rank in 0..*ntasks {
+                    match tasks::spawn(id, rank, argv, &plan, ctx.address()) {
+                        Ok(pid) => {
+                            job.pids.insert(rank, pid);
+                            job.running += 1;
+                        }
+                        Err(e) => {
+                            let text = format!(
+                                "{}\n",
+                                flux_shell::exit::spawn_error_message(&argv[0], &e)
+                            );
+                            for (stream, data) in
+                                [("stderr", Some(text)), ("stdout", None), ("stderr", None)]
+                            {
+                                let ctx_json = match data {
+                                    Some(d) => {
+                                        json!({ "stream": stream, "rank": rank.to_string(), "data": d })
+                                    }
+                                    None => {
+                                        json!({ "stream": stream, "rank": rank.to_string(), "eof": true })
+                                    }
+                                };
+                                self.log(id, "output", data_entry(ctx_json));
+                            }
+                            job.status =
+                                job.status.max(flux_shell::exit::spawn_error_code(&e) << 8);
+                        }
+                    }
+                }
+            }
+        }
+        if let Some(limit) = plan.limit {
+            ctx.run_later(limit, move |_, ctx| ctx.notify(JobEvent::TimeLimit { id }));
+        }
+        let running = job.running;
+        let simulated = matches!(plan.mode, Mode::Simulated(_));
+        self.jobs.insert(id, job);
+        self.update(id, json!({ "type": "start" }));
+        if !simulated && running == 0 {
+            self.finish(id);
+        }
+        self.flush(ctx);
+    }
+
+    /// All tasks are done: report, then end the stream.
+    fn finish(&mut self, id: JobId) {
+        let Some(job) = self.jobs.remove(&id) else {
+            return;
+        };
+        let t = now();
+        self.log(
+            id,
+            "exec.eventlog",
+            Entry::new(t, "complete").with("status", job.status),
+        );
+        self.log(id, "exec.eventlog", Entry::new(t, "done"));
+        self.reply(
+            job.req
+                .response_json(&json!({ "type": "finish", "status": job.status })),
+        );
+        self.reply(
+            job.req
+                .response_json(&json!({ "type": "release", "final": true })),
+        );
+        self.reply(job.req.error_response(errno::ENODATA, ""));
+    }
+
+    fn kill(&mut self, id: JobId, signum: i32, ctx: &mut Context<Self>) -> bool {
+        let Some(job) = self.jobs.get_mut(&id) else {
+            return false;
+        };
+        if job.pids.is_empty() {
+            // Simulated: it ends now, as if killed by the signal.
+            if let Some(timer) = job.timer.take() {
+                ctx.cancel_future(timer);
+            }
+            job.status = signum & 0x7f;
+            self.finish(id);
+            return true;
+        }
+        for pid in job.pids.values() {
+            // SAFETY: kill has no memory preconditions; each task leads its own process group.
+            unsafe { libc::kill(-(*pid as libc::pid_t), signum) };
+        }
+        if signum != libc::SIGKILL {
+            ctx.run_later(KILL_TIMEOUT, move |act, ctx| {
+                act.kill(id, libc::SIGKILL, ctx);
+            });
+        }
+        true
+    }
+
+    /// Commit waiting eventlog lines (one commit for all), unless one is in flight.
+    fn flush(&mut self, ctx: &mut Context<Self>) {
+        if self.commit_in_flight || self.appends.is_empty() {
+            return;
+        }
+        let mut txn = Txn::new();
+        for (key, line) in self.appends.drain(..) {
+            txn.append(key, line.into_bytes());
+        }
+        let Ok(ops) = txn.to_json() else { return };
+        self.commit_in_flight = true;
+        let body = json!({ "namespace": "primary", "flags": 0, "ops": ops });
+        let call = self
+            .rpc
+            .call("kvs.commit", nodeid::ANY, Bytes::from(body.to_string()));
+        let me = ctx.address();
+        actix::spawn(async move {
+            let _ = call.await;
+            me.do_send(JobEvent::Committed);
+        });
+    }
+}
+
+fn data_entry(context: Value) -> Entry {
+    let mut entry = Entry::new(now(), "data");
+    if let Value::Object(map) = context {
+        for (k, v) in map {
+            entry = entry.with(k, v);
+        }
+    }
+    entry
+}
+
+impl Actor for JobExec {
+    type Context = Context<Self>;
+}
+
+impl Handler<Deliver> for JobExec {
+    type Result = ();
+
+    fn handle(&mut self, Deliver(msg): Deliver, ctx: &mut Context<Self>) {
+        let _timing = self.probe.handling();
+        if msg.kind() == MsgType::Response {
+            self.rpc.on_response(msg);
+            return;
+        }
+        match msg.topic.as_str() {
+            "job-exec.start" => self.start_job(msg, ctx),
+            "job-exec.kill" => {
+                let rsp = match msg.json::<KillReq>() {
+                    Ok(k) if self.kill(JobId(k.id), k.signum, ctx) => msg.response_json(&json!({})),
+                    Ok(_) => msg.error_response(errno::ENOENT, "job is not running"),
+                    Err(e) => msg.error_response(errno::EPROTO, format!("malformed request: {e}")),
+                };
+                if !msg.is_noresponse() {
+                    self.reply(rsp);
+                }
+            }
+            _ if msg.is_noresponse() => {}
+            _ => {
+                let rsp = handle_common(&self.name, &self.probe, &msg)
+                    .unwrap_or_else(|| unknown_method(&msg));
+                self.reply(rsp);
+            }
+        }
+        self.flush(ctx);
+    }
+}
+
+impl Handler<JobEvent> for JobExec {
+    type Result = ();
+
+    fn handle(&mut self, event: JobEvent, ctx: &mut Context<Self>) {
+        let _timing = self.probe.handling();
+        match event {
+            JobEvent::Output {
+                id,
+                rank,
+                stream,
+                data,
+            } => {
+                let context = json!({ "stream": stream, "rank": rank.to_string(), "data": data });
+                self.log(id, "output", data_entry(context));
+            }
+            JobEvent::Eof { id, rank, stream } => {
+                let context = json!({ "stream": stream, "rank": rank.to_string(), "eof": true });
+                self.log(id, "output", data_entry(context));
+            }
+            JobEvent::TaskExited { id, rank, status } => {
+                if let Some(job) = self.jobs.get_mut(&id) {
+                    job.pids.remove(&rank);
+                    job.running = job.running.saturating_sub(1);
+                    job.status = job.status.max(status);
+                    if job.running == 0 {
+                        self.finish(id);
+                    }
+                }
+            }
+            JobEvent::SimulatedDone { id } => self.finish(id),
+            JobEvent::TimeLimit { id } => {
+                if self.jobs.contains_key(&id) {
+                    let exc = json!({ "type": "exception", "exc_type": "timeout", "severity": 0, "note": "resource allocation expired" });
+                    self.update(id, exc);
+                    self.kill(id, libc::SIGALRM, ctx);
+                }
+            }
+            JobEvent::Committed => self.commit_in_flight = false,
+        }
+        self.flush(ctx);
+    }
+}
+
+impl Handler<Stop> for JobExec {
+    type Result = ();
+
+    fn handle(&mut self, _: Stop, ctx: &mut Context<Self>) {
+        let ids: Vec<JobId> = self.jobs.keys().copied().collect();
+        for id in ids {
+            self.kill(id, libc::SIGKILL, ctx);
+        }
+        self.rpc.cancel_all();
+        ctx.stop();
+    }
+}

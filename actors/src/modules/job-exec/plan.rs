@@ -1,0 +1,125 @@
+//! What to run for a job, decided from its jobspec before anything is spawned: simulated
+//! execution or real tasks, their environment, and the time limit.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use flux_proto::types::{JobId, Jobspec, fsd};
+
+/// How a job runs.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Mode {
+    /// `attributes.system.exec.test.run_duration`: no process; finish after this long.
+    Simulated(Duration),
+    /// Spawn `ntasks` copies of the command.
+    Tasks { argv: Vec<String>, ntasks: u32 },
+}
+
+/// The plan for one job.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub mode: Mode,
+    /// The time limit (`attributes.system.duration`), if any.
+    pub limit: Option<Duration>,
+    /// Environment shared by all tasks (task-specific variables are added at spawn).
+    pub env: BTreeMap<String, String>,
+    pub cwd: Option<String>,
+}
+
+/// Why a job cannot be run.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum PlanError {
+    #[error("invalid exec.test.run_duration: {0}")]
+    RunDuration(String),
+    #[error("jobspec has no command")]
+    NoCommand,
+}
+
+/// Decide how to run `jobspec` as job `id` with `nnodes` nodes in an instance at `uri`.
+pub fn plan(id: JobId, jobspec: &Jobspec, nnodes: u64, uri: &str) -> Result<Plan, PlanError> {
+    let limit = Some(jobspec.duration())
+        .filter(|d| *d > 0.0 && d.is_finite())
+        .map(Duration::from_secs_f64);
+    let mode = match jobspec.get_attribute("system.exec.test.run_duration") {
+        Some(value) => {
+            let secs = match &value {
+                serde_json::Value::Number(n) => n.as_f64(),
+                serde_json::Value::String(s) => fsd::parse(s).ok(),
+                _ => None,
+            }
+            .filter(|s| s.is_finite())
+            .ok_or_else(|| PlanError::RunDuration(value.to_string()))?;
+            Mode::Simulated(Duration::from_secs_f64(secs))
+        }
+        None => {
+            let argv = jobspec.command().to_vec();
+            if argv.is_empty() {
+                return Err(PlanError::NoCommand);
+            }
+            Mode::Tasks {
+                argv,
+                ntasks: jobspec.ntasks().max(1) as u32,
+            }
+        }
+    };
+    let mut env: BTreeMap<String, String> = match &jobspec.attributes.system.environment {
+        Some(env) => env.clone(),
+        None => std::env::vars().collect(),
+    };
+    env.insert("FLUX_JOB_ID".into(), id.to_f58());
+    env.insert("FLUX_JOB_SIZE".into(), jobspec.ntasks().max(1).to_string());
+    env.insert("FLUX_JOB_NNODES".into(), nnodes.max(1).to_string());
+    env.insert("FLUX_URI".into(), uri.to_string());
+    env.insert("FLUX_KVS_NAMESPACE".into(), format!("job-{}", id.0));
+    Ok(Plan {
+        mode,
+        limit,
+        env,
+        cwd: jobspec.cwd().map(str::to_string),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use flux_proto::types::jobspec::JobspecBuilder;
+
+    #[test]
+    fn simulated_jobs_run_no_process() {
+        let mut spec = JobspecBuilder::new(["true"]).build().unwrap();
+        spec.set_attribute("system.exec.test.run_duration", "0.5s".into())
+            .unwrap();
+        let plan = plan(JobId(1), &spec, 1, "local:///x").unwrap();
+        assert_eq!(plan.mode, Mode::Simulated(Duration::from_millis(500)));
+        spec.set_attribute("system.exec.test.run_duration", "soon".into())
+            .unwrap();
+        assert!(matches!(
+            super::plan(JobId(1), &spec, 1, "u"),
+            Err(PlanError::RunDuration(_))
+        ));
+    }
+
+    #[test]
+    fn tasks_get_the_job_environment() {
+        let spec = JobspecBuilder::new(["hostname", "-s"])
+            .ntasks(3)
+            .duration(60.0)
+            .cwd("/tmp")
+            .build()
+            .unwrap();
+        let plan = plan(JobId(1 << 30), &spec, 2, "local:///x").unwrap();
+        assert_eq!(
+            plan.mode,
+            Mode::Tasks {
+                argv: vec!["hostname".into(), "-s".into()],
+                ntasks: 3
+            }
+        );
+        assert_eq!(plan.limit, Some(Duration::from_secs(60)));
+        assert_eq!(plan.cwd.as_deref(), Some("/tmp"));
+        assert_eq!(plan.env["FLUX_JOB_SIZE"], "3");
+        assert_eq!(plan.env["FLUX_JOB_NNODES"], "2");
+        assert_eq!(plan.env["FLUX_URI"], "local:///x");
+        assert_eq!(plan.env["FLUX_JOB_ID"], JobId(1 << 30).to_f58());
+    }
+}

@@ -1,0 +1,241 @@
+//! `job-ingest`: accepts submissions. Each jobspec is validated, given a FLUID id, stored
+//! in the KVS (`job.<id>.jobspec`), and handed to the job manager. Submissions that arrive
+//! while a KVS commit is in flight are batched into the next one, so the cost per job
+//! falls as the load rises.
+
+mod validate;
+
+use std::time::Instant;
+
+use actix::prelude::*;
+use bytes::Bytes;
+use flux_proto::types::{FluidGenerator, JobId};
+use flux_proto::{Envelope, errno};
+use flux_store::Txn;
+use serde_json::{Value, json};
+
+use super::{ModuleContext, ModuleHandle, RpcClient, handle_common, unknown_method};
+use crate::broker::Broker;
+use crate::msg::{Deliver, Route, Stop};
+use crate::tracer::Probe;
+pub use validate::{Submission, validate};
+
+/// A validated submission waiting for its batch.
+struct Pending {
+    req: Envelope,
+    id: JobId,
+    sub: Submission,
+}
+
+/// The job-ingest module's actor.
+pub struct JobIngest {
+    name: String,
+    broker: Addr<Broker>,
+    probe: Probe,
+    rpc: RpcClient,
+    fluid: FluidGenerator,
+    epoch: Instant,
+    pending: Vec<Pending>,
+    in_flight: bool,
+}
+
+/// Start the module (no arguments).
+pub fn start(ctx: ModuleContext) -> Result<ModuleHandle, String> {
+    ctx.args.finish("job-ingest")?;
+    let owner = ctx
+        .attrs
+        .get("security.owner")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let fluid = FluidGenerator::new(ctx.rank, 0).map_err(|e| format!("job-ingest: {e}"))?;
+    let rpc = RpcClient::new(ctx.name.clone(), owner, ctx.broker.clone());
+    let addr = JobIngest {
+        name: ctx.name,
+        broker: ctx.broker,
+        probe: ctx.probe,
+        rpc,
+        fluid,
+        epoch: Instant::now(),
+        pending: Vec::new(),
+        in_flight: false,
+    }
+    .start();
+    Ok(ModuleHandle {
+        deliver: addr.clone().recipient(),
+        stop: addr.recipient(),
+    })
+}
+
+/// A batch's jobspecs are in the KVS (or could not be stored).
+#[derive(Message)]
+#[rtype(result = "()")]
+struct Stored {
+    batch: Vec<Pending>,
+    jobs: Vec<Value>,
+    error: Option<flux_proto::Error>,
+}
+
+/// The job manager took a batch (or refused it).
+#[derive(Message)]
+#[rtype(result = "()")]
+struct Accepted {
+    batch: Vec<Pending>,
+    error: Option<flux_proto::Error>,
+}
+
+impl JobIngest {
+    fn reply(&self, msg: Envelope) {
+        self.probe.sent();
+        self.broker.do_send(Route {
+            from: self.name.clone(),
+            msg,
+        });
+    }
+
+    fn next_id(&mut self) -> JobId {
+        let mut elapsed = self.epoch.elapsed().as_millis() as u64;
+        loop {
+            match self.fluid.next(elapsed) {
+                Ok(id) => return id,
+                // 1024 ids in one millisecond: take the next millisecond's.
+                Err(_) => elapsed += 1,
+            }
+        }
+    }
+
+    fn submit(&mut self, req: Envelope, ctx: &mut Context<Self>) {
+        match validate(&req) {
+            Ok(sub) => {
+                let id = self.next_id();
+                self.pending.push(Pending { req, id, sub });
+                self.flush(ctx);
+            }
+            Err((errnum, text)) => self.reply(req.error_response(errnum, text)),
+        }
+    }
+
+    /// Commit the waiting submissions unless a commit is in flight (it will call again).
+    fn flush(&mut self, ctx: &mut Context<Self>) {
+        if self.in_flight || self.pending.is_empty() {
+            return;
+        }
+        let batch = std::mem::take(&mut self.pending);
+        let mut txn = Txn::new();
+        for p in &batch {
+            txn.put(
+                format!("{}.jobspec", p.id.to_kvs()),
+                p.sub.jobspec_json.as_bytes().to_vec(),
+            );
+        }
+        let ops = match txn.to_json() {
+            Ok(ops) => ops,
+            Err(e) => {
+                for p in batch {
+                    self.reply(
+                        p.req
+                            .error_response(errno::EIO, format!("cannot store jobspec: {e}")),
+                    );
+                }
+                return;
+            }
+        };
+        self.in_flight = true;
+        let body =
+            Bytes::from(json!({ "namespace": "primary", "flags": 0, "ops": ops }).to_string());
+        let commit = self.rpc.call("kvs.commit", flux_proto::nodeid::ANY, body);
+        let jobs: Vec<Value> = batch
+            .iter()
+            .map(|p| {
+                json!({
+                    "id": p.id.0,
+                    "userid": p.sub.userid,
+                    "urgency": p.sub.urgency,
+                    "flags": p.sub.flags,
+                    "t_submit": p.sub.t_submit,
+                    "jobspec": p.sub.jobspec_json,
+                })
+            })
+            .collect();
+        let me = ctx.address();
+        actix::spawn(async move {
+            let error = commit.await.err();
+            me.do_send(Stored { batch, jobs, error });
+        });
+    }
+}
+
+impl Actor for JobIngest {
+    type Context = Context<Self>;
+}
+
+impl Handler<Deliver> for JobIngest {
+    type Result = ();
+
+    fn handle(&mut self, Deliver(msg): Deliver, ctx: &mut Context<Self>) {
+        let _timing = self.probe.handling();
+        match msg.kind() {
+            flux_proto::MsgType::Response => {
+                self.rpc.on_response(msg);
+            }
+            _ => match msg.topic.as_str() {
+                "job-ingest.submit" => self.submit(msg, ctx),
+                _ if msg.is_noresponse() => {}
+                _ => {
+                    let rsp = handle_common(&self.name, &self.probe, &msg)
+                        .unwrap_or_else(|| unknown_method(&msg));
+                    self.reply(rsp);
+                }
+            },
+        }
+    }
+}
+
+impl Handler<Stored> for JobIngest {
+    type Result = ();
+
+    fn handle(&mut self, Stored { batch, jobs, error }: Stored, ctx: &mut Context<Self>) {
+        // The next batch may go to the KVS while this one goes to the job manager; the
+        // manager still gets batches in id order, since they leave from here in order.
+        self.in_flight = false;
+        self.flush(ctx);
+        if let Some(error) = error {
+            return ctx.notify(Accepted {
+                batch,
+                error: Some(error),
+            });
+        }
+        let body = Bytes::from(json!({ "jobs": jobs }).to_string());
+        let call = self
+            .rpc
+            .call("job-manager.submit", flux_proto::nodeid::ANY, body);
+        let me = ctx.address();
+        actix::spawn(async move {
+            let error = call.await.err();
+            me.do_send(Accepted { batch, error });
+        });
+    }
+}
+
+impl Handler<Accepted> for JobIngest {
+    type Result = ();
+
+    fn handle(&mut self, Accepted { batch, error }: Accepted, _: &mut Context<Self>) {
+        for p in batch {
+            let rsp = match &error {
+                None => p.req.response_json(&json!({ "id": p.id.0 })),
+                Some(e) => p.req.error_response(e.errnum(), e.to_string()),
+            };
+            self.reply(rsp);
+        }
+    }
+}
+
+impl Handler<Stop> for JobIngest {
+    type Result = ();
+
+    fn handle(&mut self, _: Stop, ctx: &mut Context<Self>) {
+        self.rpc.cancel_all();
+        ctx.stop();
+    }
+}

@@ -1,0 +1,78 @@
+//! The protocol between the job manager and a scheduler module (`sched-simple`,
+//! `sched-fluxion-qmanager`), in the spirit of RFC 27. Every scheduler registers the
+//! `sched` service and serves:
+//!
+//! | topic | body | answer |
+//! |---|---|---|
+//! | `sched.alloc` | [`AllocRequest`] | [`AllocResponse`] once allocated; an error response with ENOSPC and a reason if it can never be satisfied, ECANCELED after `sched.cancel` |
+//! | `sched.cancel` | [`JobRef`] (no response) | the pending `sched.alloc` ends with ECANCELED |
+//! | `sched.prioritize` | [`Prioritize`] (no response) | pending requests are reordered |
+//! | `sched.free` | [`FreeRequest`] (no response) | the job's resources are available again |
+//! | `sched.feasibility` | [`Feasibility`] | `{}`, or an error (EINVAL/ENOSPC) saying why it can never run |
+//! | `sched.resource-status` | `{}` | [`ResourceStatus`] |
+//!
+//! The job manager sends at most one `sched.alloc` per job at a time; jobs are scheduled
+//! by priority (higher first), then by id (earlier first).
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// `sched.alloc`: resources for one job.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AllocRequest {
+    pub id: u64,
+    pub priority: u32,
+    pub userid: u32,
+    #[serde(default)]
+    pub t_submit: Option<f64>,
+    /// The job's jobspec (V1).
+    pub jobspec: Value,
+}
+
+/// The answer to `sched.alloc`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AllocResponse {
+    pub id: u64,
+    /// The allocation, as R version 1.
+    #[serde(rename = "R")]
+    pub r: Value,
+    /// Scheduler annotations (e.g. `{"sched":{"resource_summary":"rank0/core[0-1]"}}`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub annotations: Option<Value>,
+}
+
+/// `sched.cancel`: a job by id.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct JobRef {
+    pub id: u64,
+}
+
+/// `sched.prioritize`: new priorities of pending jobs, `[id, priority]` pairs.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Prioritize {
+    pub jobs: Vec<(u64, u32)>,
+}
+
+/// `sched.free`: a job's resources come back.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FreeRequest {
+    pub id: u64,
+    /// The R that was allocated (`null` if unknown: the scheduler uses its own record).
+    #[serde(rename = "R", default)]
+    pub r: Value,
+}
+
+/// `sched.feasibility`: could this jobspec ever run here?
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Feasibility {
+    pub jobspec: Value,
+}
+
+/// `sched.resource-status`: the resources as the scheduler sees them (each an R).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ResourceStatus {
+    pub all: Value,
+    pub allocated: Value,
+    /// Ranks not usable now (drained or offline), as an idset string.
+    pub down: String,
+}
