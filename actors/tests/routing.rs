@@ -46,6 +46,7 @@ async fn fixture() -> Fixture {
         ],
         initial_program: None,
         modules: vec![("heartbeat".into(), vec![])],
+        owns_process: false,
     };
     let broker = Broker::launch(config, None, Tracer::default().start()).unwrap();
     let (tx, rx) = mpsc::unbounded_channel();

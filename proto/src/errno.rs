@@ -15,6 +15,7 @@ pub const ENOTDIR: i32 = 20;
 pub const EISDIR: i32 = 21;
 pub const EINVAL: i32 = 22;
 pub const EFBIG: i32 = 27;
+pub const ENOSPC: i32 = 28;
 pub const ENOSYS: i32 = 38;
 pub const ENODATA: i32 = 61;
 pub const ETIME: i32 = 62;

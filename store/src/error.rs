@@ -89,6 +89,9 @@ pub enum StoreError {
     /// The underlying database failed.
     #[error("database error: {0}")]
     Db(#[from] sled::Error),
+    /// A file outside the database (the journal) failed.
+    #[error("journal: {0}")]
+    Io(#[from] std::io::Error),
 }
 
 impl StoreError {
@@ -109,7 +112,7 @@ impl StoreError {
             StoreError::NamespaceExists(_) => EEXIST,
             StoreError::Permission(_) => EPERM,
             StoreError::Corrupt(_) => EPROTO,
-            StoreError::Db(_) => EIO,
+            StoreError::Db(_) | StoreError::Io(_) => EIO,
         }
     }
 }

@@ -8,6 +8,9 @@
 //!   owner) checkpointed in the sled tree `kvs-roots`; atomic single or merged commits;
 //!   [`Snapshot`]s for lookups at the current root or at any root blobref.
 //!
+//! - [`Journal`]: an append-only, checksummed record log with generations, replayed at
+//!   start, so that commits can be acknowledged before the next (slow) sled flush.
+//!
 //! A plain library: no actors, no async. The kvs and content modules wrap it. Commits do
 //! not flush: the module calls [`Kvs::sync`] (batched) before acknowledging a durable commit.
 //!
@@ -26,6 +29,7 @@ pub mod base64;
 pub mod blobref;
 pub mod content;
 pub mod error;
+pub mod journal;
 pub mod kvs;
 pub mod namespace;
 pub mod sha1;
@@ -36,6 +40,7 @@ pub mod txn;
 pub use blobref::{Blobref, HashAlg};
 pub use content::{ContentConfig, ContentStore, open_db};
 pub use error::{Result, StoreError};
+pub use journal::Journal;
 pub use kvs::{CommitResult, Kvs, KvsConfig};
 pub use namespace::{Namespace, PRIMARY};
 pub use snapshot::Snapshot;

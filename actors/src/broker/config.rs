@@ -19,6 +19,9 @@ pub struct BrokerConfig {
     pub initial_program: Option<Vec<String>>,
     /// Modules loaded at start (the built-in rc1), with their arguments.
     pub modules: Vec<(String, Vec<String>)>,
+    /// Whether this broker's shutdown ends the process (not for the followers of a
+    /// `--test-size` instance, which share the process with rank 0).
+    pub owns_process: bool,
 }
 
 /// The modules a default instance loads.
@@ -119,8 +122,11 @@ pub fn tree_attrs(attrs: &mut Attrs, topo: &Topology, rank: u32, overlay: Option
     attrs.set_readonly("tbon.level", topo.level(rank).to_string());
     attrs.set_readonly("tbon.maxlevel", topo.max_level().to_string());
     attrs.set_readonly("tbon.descendants", topo.descendants(rank).to_string());
-    let host = hostname();
-    attrs.set_readonly("hostlist", vec![host; topo.size() as usize].join(","));
+    let hosts = match overlay.and_then(|o| o.hosts.clone()) {
+        Some(hosts) => hosts,
+        None => vec![hostname(); topo.size() as usize],
+    };
+    attrs.set_readonly("hostlist", hosts.join(","));
     let critical: Vec<String> = (0..topo.size())
         .filter(|&r| r == 0 || topo.children(r).next().is_some())
         .map(|r| r.to_string())
@@ -197,8 +203,13 @@ impl BrokerDir {
     }
 }
 
-/// This host's name.
+/// This host's name (`FLUX_FAKE_HOSTNAME` overrides it, so tests can play several hosts).
 pub fn hostname() -> String {
+    if let Ok(fake) = std::env::var("FLUX_FAKE_HOSTNAME")
+        && !fake.is_empty()
+    {
+        return fake;
+    }
     let mut buf = [0u8; 256];
     // SAFETY: the buffer is valid for its whole length; gethostname NUL-terminates within it
     // when the name fits, and we also cap at the first NUL ourselves.

@@ -132,7 +132,10 @@ impl Broker {
     ) -> Result<Addr<Broker>, StartError> {
         let owner = unsafe_getuid();
         let mut attrs = config::initial_attrs(&config, owner, std::process::id())?;
-        let topo = Topology::parse(config.size, attrs.get("tbon.topo").unwrap_or("kary:32"))?;
+        let topo = match overlay.as_ref().and_then(|o| o.topology.clone()) {
+            Some(topo) => topo,
+            None => Topology::parse(config.size, attrs.get("tbon.topo").unwrap_or("kary:32"))?,
+        };
         config::tree_attrs(&mut attrs, &topo, config.rank, overlay.as_ref());
         let dir = |what, given: Option<&str>| {
             BrokerDir::prepare(given).map_err(|source| StartError::Dir {
@@ -270,6 +273,12 @@ impl Broker {
     /// This broker's view of its children for `flux overlay status`: `full` (subtree up),
     /// `partial` (connected, subtree still joining), `offline` (not connected).
     fn overlay_status(&self) -> serde_json::Value {
+        let hosts: Vec<&str> = self
+            .attrs
+            .get("hostlist")
+            .unwrap_or_default()
+            .split(',')
+            .collect();
         let children: Vec<serde_json::Value> = self
             .topo
             .children(self.rank)
@@ -281,7 +290,8 @@ impl Broker {
                 } else {
                     "offline"
                 };
-                serde_json::json!({ "rank": child, "state": state })
+                let host = hosts.get(child as usize).copied().unwrap_or_default();
+                serde_json::json!({ "rank": child, "state": state, "host": host })
             })
             .collect();
         serde_json::json!({
@@ -451,6 +461,11 @@ impl Broker {
         }
         self.exit_code = code;
         self.state = BrokerState::Shutdown;
+        for child in self.topo.children(self.rank) {
+            let mut bye = Envelope::request("overlay.shutdown", child, Bytes::new());
+            bye.msg_type = flux_proto::MsgType::Control as i32;
+            self.deliver(&link_id(child), bye);
+        }
         self.log(LOG_INFO, "broker", format!("shutdown: exit code {code}"));
         let stops: Vec<_> = self
             .modules
@@ -477,7 +492,9 @@ impl Broker {
                 }
                 act.rundir.cleanup();
                 act.statedir.cleanup();
-                System::current().stop_with_code(act.exit_code);
+                if act.config.owns_process {
+                    System::current().stop_with_code(act.exit_code);
+                }
             }),
         );
     }
@@ -616,6 +633,20 @@ impl Handler<Publish> for Broker {
                 }
             }
         }
+    }
+}
+
+/// The parent could not be joined: this broker cannot be part of the instance.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct ParentUnreachable(pub String);
+
+impl Handler<ParentUnreachable> for Broker {
+    type Result = ();
+
+    fn handle(&mut self, ParentUnreachable(why): ParentUnreachable, ctx: &mut Context<Self>) {
+        self.log(2, "overlay", why);
+        self.shutdown(1, ctx);
     }
 }
 

@@ -20,6 +20,12 @@ impl Handler<Route> for Broker {
             MsgType::Event if link_rank(&from) == self.topo.parent(self.rank) && self.rank != 0 => {
                 self.distribute_event(msg)
             }
+            MsgType::Control
+                if msg.topic == "overlay.shutdown"
+                    && link_rank(&from) == self.topo.parent(self.rank) =>
+            {
+                self.shutdown(0, ctx);
+            }
             MsgType::Control if msg.topic == "overlay.ready" => {
                 if let Some(child) = link_rank(&from) {
                     self.children_ready.insert(child);

@@ -16,6 +16,8 @@ pub mod kvs;
 pub mod rexec;
 mod rpc;
 pub mod sched_protocol;
+#[path = "sched-simple/mod.rs"]
+pub mod sched_simple;
 
 use actix::prelude::*;
 

@@ -1,6 +1,8 @@
 //! One TCP connection between two brokers of the tree, after the handshake: frames in,
 //! handed to the broker as coming from `r<peer>`; deliveries out.
 
+use std::time::{Duration, Instant};
+
 use actix::io::{FramedWrite, WriteHandler};
 use actix::prelude::*;
 use flux_proto::{Envelope, EnvelopeCodec, MsgType};
@@ -12,6 +14,8 @@ use crate::broker::Broker;
 use crate::msg::{Attach, Deliver, Detach, Endpoint, Log, Route, Stop};
 use crate::tracer::{Probe, Register, Tracer};
 
+const KEEPALIVE_TOPIC: &str = "overlay.keepalive";
+
 /// The route id of the link to `rank`.
 pub fn link_id(rank: u32) -> String {
     format!("r{rank}")
@@ -22,12 +26,18 @@ pub fn link_rank(id: &str) -> Option<u32> {
     id.strip_prefix('r')?.parse().ok()
 }
 
+/// How often a link says it is alive when it has nothing else to say.
+const KEEPALIVE: Duration = Duration::from_secs(1);
+/// A peer silent for this long is lost (cut off, or hung).
+const PEER_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// The actor owning one overlay connection.
 pub struct Link {
     id: String,
     broker: Addr<Broker>,
     writer: FramedWrite<Envelope, OwnedWriteHalf, EnvelopeCodec>,
     probe: Probe,
+    last_heard: Instant,
 }
 
 impl Link {
@@ -60,6 +70,7 @@ impl Link {
                 broker,
                 writer,
                 probe,
+                last_heard: Instant::now(),
             }
         });
     }
@@ -67,6 +78,24 @@ impl Link {
 
 impl Actor for Link {
     type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        ctx.run_interval(KEEPALIVE, |act, ctx| {
+            if act.last_heard.elapsed() > PEER_TIMEOUT {
+                act.broker.do_send(Log {
+                    severity: 3,
+                    appname: "overlay".into(),
+                    msg: format!("{}: no word for {}s", act.id, PEER_TIMEOUT.as_secs()),
+                });
+                ctx.stop();
+                return;
+            }
+            let mut ping = Envelope::default();
+            ping.msg_type = MsgType::Control as i32;
+            ping.topic = KEEPALIVE_TOPIC.into();
+            act.writer.write(ping);
+        });
+    }
 
     fn stopped(&mut self, _: &mut Context<Self>) {
         self.broker.do_send(Detach {
@@ -79,7 +108,11 @@ impl StreamHandler<Result<Envelope, std::io::Error>> for Link {
     fn handle(&mut self, item: Result<Envelope, std::io::Error>, ctx: &mut Context<Self>) {
         let _timing = self.probe.handling();
         match item {
+            Ok(msg) if msg.kind() == MsgType::Control && msg.topic == KEEPALIVE_TOPIC => {
+                self.last_heard = Instant::now();
+            }
             Ok(mut msg) => {
+                self.last_heard = Instant::now();
                 if msg.kind() == MsgType::Request {
                     msg.route.push(self.id.clone());
                 }

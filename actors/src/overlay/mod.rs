@@ -2,6 +2,7 @@
 //! its children and connects to its parent; every connection starts with the key handshake
 //! and then carries length-prefixed envelopes, one [`Link`] actor per connection.
 
+mod bootconf;
 mod handshake;
 mod link;
 mod topology;
@@ -10,11 +11,12 @@ use std::net::SocketAddr;
 
 use actix::prelude::*;
 
+pub use bootconf::{Boot, BootError, Peer};
 pub use handshake::{HandshakeError, InstanceKey, admit, join};
 pub use link::{Link, link_id, link_rank};
 pub use topology::{TopoError, Topology};
 
-use crate::broker::Broker;
+use crate::broker::{Broker, ParentUnreachable};
 use crate::msg::Log;
 use crate::tracer::Tracer;
 
@@ -26,6 +28,10 @@ pub struct OverlayConfig {
     pub listener: Option<std::net::TcpListener>,
     /// The parent's endpoint (all ranks but 0).
     pub parent: Option<SocketAddr>,
+    /// The tree, when not `tbon.topo` (config boot gives each rank's parent).
+    pub topology: Option<Topology>,
+    /// Host names by rank, when known (config boot).
+    pub hosts: Option<Vec<String>>,
 }
 
 /// Accept children on `listener` for as long as the broker lives.
@@ -82,10 +88,6 @@ pub fn connect_parent(
                 }
             }
         };
-        broker.do_send(Log {
-            severity: 2,
-            appname: "overlay".into(),
-            msg: error,
-        });
+        broker.do_send(ParentUnreachable(error));
     });
 }

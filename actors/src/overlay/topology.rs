@@ -1,10 +1,13 @@
 //! The shape of the tree of brokers (TBON): `kary:K` trees, rank 0 at the root.
 
-/// A k-ary tree over ranks `0..size`; `k == 0` means flat (rank 0 parent of all).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A tree over ranks `0..size`: k-ary (`k == 0` means flat: rank 0 parent of all), or
+/// custom, each rank's parent given (booting from a config file).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Topology {
     size: u32,
     k: u32,
+    /// Custom trees: the parent of each rank (index 0 unused).
+    parents: Option<std::sync::Arc<[u32]>>,
 }
 
 /// Why a `tbon.topo` value is not usable.
@@ -18,7 +21,26 @@ impl Topology {
         Topology {
             size: size.max(1),
             k,
+            parents: None,
         }
+    }
+
+    /// A tree where rank `r` (> 0) has parent `parents[r]`; `parents[0]` is ignored.
+    /// Each parent must be a lower rank, which makes it a tree rooted at 0.
+    pub fn custom(parents: Vec<u32>) -> Result<Self, TopoError> {
+        if parents
+            .iter()
+            .enumerate()
+            .skip(1)
+            .any(|(r, p)| *p as usize >= r)
+        {
+            return Err(TopoError("custom: a parent must have a lower rank".into()));
+        }
+        Ok(Topology {
+            size: parents.len().max(1) as u32,
+            k: 0,
+            parents: Some(parents.into()),
+        })
     }
 
     /// Parse a `tbon.topo` value (`kary:K`; `kary:0` is flat).
@@ -45,14 +67,28 @@ impl Topology {
 
     /// The parent of `rank` (`None` for the root).
     pub fn parent(&self, rank: u32) -> Option<u32> {
-        (rank != 0).then(|| ((u64::from(rank) - 1) / self.fanout()) as u32)
+        if rank == 0 || rank >= self.size {
+            return None;
+        }
+        match &self.parents {
+            Some(parents) => parents.get(rank as usize).copied(),
+            None => Some(((u64::from(rank) - 1) / self.fanout()) as u32),
+        }
     }
 
     /// The children of `rank`, in rank order.
-    pub fn children(&self, rank: u32) -> impl Iterator<Item = u32> + use<> {
-        let first = u64::from(rank) * self.fanout() + 1;
-        let end = (first + self.fanout()).min(u64::from(self.size));
-        (first..end.max(first)).map(|r| r as u32)
+    pub fn children(&self, rank: u32) -> std::vec::IntoIter<u32> {
+        let children: Vec<u32> = match &self.parents {
+            Some(parents) => (1..self.size)
+                .filter(|r| parents[*r as usize] == rank)
+                .collect(),
+            None => {
+                let first = u64::from(rank) * self.fanout() + 1;
+                let end = (first + self.fanout()).min(u64::from(self.size));
+                (first..end.max(first)).map(|r| r as u32).collect()
+            }
+        };
+        children.into_iter()
     }
 
     /// Depth of `rank` (root is level 0).
@@ -131,6 +167,11 @@ mod tests {
         assert_eq!(big.descendants(0), 1023);
         assert_eq!(big.next_hop(0, 1023), Some(31));
         assert!(Topology::parse(4, "binomial").is_err());
+        let custom = Topology::custom(vec![0, 0, 0, 1, 1]).unwrap();
+        assert_eq!(custom.children(1).collect::<Vec<_>>(), [3, 4]);
+        assert_eq!(custom.next_hop(0, 4), Some(1));
+        assert_eq!(custom.max_level(), 2);
+        assert!(Topology::custom(vec![0, 2, 0]).is_err());
         assert_eq!(Topology::kary(1, 32).children(0).count(), 0);
     }
 }

@@ -8,6 +8,7 @@ mod exec;
 mod getattr;
 mod job;
 mod jobopts;
+mod keygen;
 mod kvs;
 mod logger;
 mod lsattr;
@@ -80,6 +81,8 @@ enum Command {
     Exec(exec::Args),
     /// Add an entry to the broker log
     Logger(logger::Args),
+    /// Generate an instance key for a multi-node instance
+    Keygen(keygen::Args),
     /// Shut the instance down
     Shutdown(shutdown::Args),
     /// Print version information
@@ -112,6 +115,7 @@ impl Command {
             Command::Event(_) => "event",
             Command::Exec(_) => "exec",
             Command::Logger(_) => "logger",
+            Command::Keygen(_) => "keygen",
             Command::Shutdown(_) => "shutdown",
             Command::Version(_) => "version",
             Command::Kvs(_) => "kvs",
@@ -138,6 +142,7 @@ impl Command {
             Command::Event(cmd) => util::block_on(event::run(cmd)),
             Command::Exec(args) => util::block_on(exec::run(args)),
             Command::Logger(args) => util::block_on(logger::run(args)),
+            Command::Keygen(args) => keygen::run(args),
             Command::Shutdown(args) => util::block_on(shutdown::run(args)),
             Command::Version(args) => util::block_on(version::run(args)),
             Command::Kvs(args) => util::block_on(kvs::run(args)),

@@ -33,6 +33,8 @@ pub enum Command {
 struct Child {
     rank: u32,
     state: String,
+    #[serde(default)]
+    host: String,
 }
 
 #[derive(Deserialize)]
@@ -69,11 +71,11 @@ fn probe(h: &Handle, rank: u32, hostname: String) -> Pin<Box<dyn Future<Output =
             let node = match child.state.as_str() {
                 "offline" => Node {
                     rank: child.rank,
-                    hostname: status.hostname.clone(),
+                    hostname: child.host.clone(),
                     state: "offline".into(),
                     children: Vec::new(),
                 },
-                _ => probe(h, child.rank, status.hostname.clone()).await,
+                _ => probe(h, child.rank, child.host.clone()).await,
             };
             children.push(node);
         }

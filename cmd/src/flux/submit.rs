@@ -1,6 +1,7 @@
 //! `flux submit [OPTIONS] COMMAND...`: enqueue a job (or one per `--cc` id) and print its id.
 
 use flux_proto::types::IdSet;
+use futures::StreamExt;
 
 use crate::job::{self, attach};
 use crate::jobopts::JobOpts;
@@ -73,9 +74,15 @@ pub async fn run(args: Args) -> anyhow::Result<i32> {
         return Ok(0);
     }
     let h = util::connect().await?;
+    // Keep many submissions in flight: job-ingest batches what arrives together.
+    let mut pending = futures::stream::iter(jobspecs.into_iter().map(|spec| {
+        let h = h.clone();
+        async move { job::submit_jobspec(&h, spec.to_value(), urgency, flags).await }
+    }))
+    .buffered(256);
     let mut ids = Vec::new();
-    for spec in jobspecs {
-        let id = job::submit_jobspec(&h, spec.to_value(), urgency, flags).await?;
+    while let Some(id) = pending.next().await {
+        let id = id?;
         if !args.quiet {
             println!("{}", id.to_f58());
         }

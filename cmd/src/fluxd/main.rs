@@ -6,7 +6,7 @@ use actix::prelude::*;
 use anyhow::{Context as _, bail};
 use clap::Parser;
 use flux_actors::broker::{BrokerDir, Signal, default_modules_for};
-use flux_actors::overlay::{InstanceKey, OverlayConfig, Topology};
+use flux_actors::overlay::{Boot, InstanceKey, OverlayConfig, Topology};
 use flux_actors::tracer::Tracer;
 use flux_actors::{Broker, BrokerConfig};
 
@@ -26,6 +26,10 @@ struct Args {
     /// Number of brokers to start in this process, joined as a tree over 127.0.0.1.
     #[arg(long = "test-size", value_name = "N", default_value_t = 1)]
     test_size: u32,
+
+    /// Boot from this bootstrap config (TOML): one broker of a multi-node instance.
+    #[arg(short = 'c', long = "config-path", value_name = "FILE")]
+    config_path: Option<std::path::PathBuf>,
 
     /// Do not load the default modules (an empty instance).
     #[arg(long = "no-modules")]
@@ -68,6 +72,9 @@ fn setattr<'a>(setattrs: &'a [(String, String)], name: &str) -> Option<&'a str> 
 }
 
 fn run(args: Args) -> anyhow::Result<i32> {
+    if let Some(path) = args.config_path.clone() {
+        return run_from_config(args, &path);
+    }
     let size = args.test_size;
     if size == 0 {
         bail!("--test-size must be at least 1");
@@ -111,6 +118,7 @@ fn run(args: Args) -> anyhow::Result<i32> {
                 } else {
                     default_modules_for(rank)
                 },
+                owns_process: rank == 0,
             };
             let broker = Broker::launch(config, overlay, tracer.clone())
                 .with_context(|| format!("rank {rank}"))?;
@@ -126,6 +134,72 @@ fn run(args: Args) -> anyhow::Result<i32> {
         dir.cleanup();
     }
     code
+}
+
+/// One broker of an instance described by a bootstrap config; its rank is this host's
+/// place in the config's host list (`FLUX_FAKE_HOSTNAME` stands in for the hostname).
+fn run_from_config(args: Args, path: &std::path::Path) -> anyhow::Result<i32> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let boot = Boot::parse(&text)?;
+    let host = flux_actors::broker::config::hostname();
+    let rank = boot.rank_of(&host)?;
+    let size = boot.peers.len() as u32;
+    let peer = &boot.peers[rank as usize];
+    let overlay = if size > 1 {
+        let key_path = boot
+            .key_path
+            .as_ref()
+            .context("config: curve_cert is required")?;
+        let key = InstanceKey::load(key_path)
+            .with_context(|| format!("cannot load key {}", key_path.display()))?;
+        let listener = match (boot.children(rank).is_empty(), peer.bind) {
+            (true, _) => None,
+            (false, Some(addr)) => Some(
+                std::net::TcpListener::bind(addr)
+                    .with_context(|| format!("cannot listen on {addr}"))?,
+            ),
+            (false, None) => bail!("config: {host} has children but no bind endpoint"),
+        };
+        let parent = match peer.parent {
+            None => None,
+            Some(p) => Some(boot.peers[p as usize].connect.with_context(|| {
+                format!(
+                    "config: {} has no connect endpoint",
+                    boot.peers[p as usize].host
+                )
+            })?),
+        };
+        let parents = boot.peers.iter().map(|p| p.parent.unwrap_or(0)).collect();
+        Some(OverlayConfig {
+            key,
+            listener,
+            parent,
+            topology: Some(Topology::custom(parents)?),
+            hosts: Some(boot.peers.iter().map(|p| p.host.clone()).collect()),
+        })
+    } else {
+        None
+    };
+    let config = BrokerConfig {
+        rank,
+        size,
+        setattrs: parse_setattrs(&args.setattr)?,
+        initial_program: (rank == 0 && !args.command.is_empty()).then(|| args.command.clone()),
+        modules: if args.no_modules {
+            Vec::new()
+        } else {
+            default_modules_for(rank)
+        },
+        owns_process: true,
+    };
+    let system = System::new();
+    system.block_on(async move {
+        let broker = Broker::launch(config, overlay, Tracer::default().start())?;
+        forward_signals(broker);
+        anyhow::Ok(())
+    })?;
+    Ok(system.run_with_code()?)
 }
 
 /// One overlay configuration per rank (none for a single broker): a shared random key,
@@ -158,6 +232,8 @@ fn overlay_configs(topo: &Topology) -> anyhow::Result<Vec<Option<OverlayConfig>>
                 key: key.clone(),
                 listener,
                 parent,
+                topology: None,
+                hosts: None,
             })
         })
         .collect())

@@ -67,6 +67,15 @@ pub fn start(ctx: ModuleContext) -> Result<ModuleHandle, String> {
     })
 }
 
+/// The scheduler's verdict on a submission.
+#[derive(Message)]
+#[rtype(result = "()")]
+struct Checked {
+    req: Envelope,
+    sub: Submission,
+    verdict: Result<(), flux_proto::Error>,
+}
+
 /// A batch's jobspecs are in the KVS (or could not be stored).
 #[derive(Message)]
 #[rtype(result = "()")]
@@ -105,14 +114,25 @@ impl JobIngest {
     }
 
     fn submit(&mut self, req: Envelope, ctx: &mut Context<Self>) {
-        match validate(&req) {
-            Ok(sub) => {
-                let id = self.next_id();
-                self.pending.push(Pending { req, id, sub });
-                self.flush(ctx);
-            }
-            Err((errnum, text)) => self.reply(req.error_response(errnum, text)),
-        }
+        let sub = match validate(&req) {
+            Ok(sub) => sub,
+            Err((errnum, text)) => return self.reply(req.error_response(errnum, text)),
+        };
+        // Ask the scheduler whether the job could ever run; without one, accept it.
+        let body = format!(r#"{{"jobspec":{}}}"#, sub.jobspec_json);
+        let check = self.rpc.call(
+            "sched.feasibility",
+            flux_proto::nodeid::ANY,
+            Bytes::from(body),
+        );
+        let me = ctx.address();
+        actix::spawn(async move {
+            let verdict = match check.await {
+                Err(e) if e.errnum() != errno::ENOSYS => Err(e),
+                _ => Ok(()),
+            };
+            me.do_send(Checked { req, sub, verdict });
+        });
     }
 
     /// Commit the waiting submissions unless a commit is in flight (it will call again).
@@ -187,6 +207,23 @@ impl Handler<Deliver> for JobIngest {
                     self.reply(rsp);
                 }
             },
+        }
+    }
+}
+
+impl Handler<Checked> for JobIngest {
+    type Result = ();
+
+    fn handle(&mut self, Checked { req, sub, verdict }: Checked, ctx: &mut Context<Self>) {
+        match verdict {
+            Ok(()) => {
+                let id = self.next_id();
+                self.pending.push(Pending { req, id, sub });
+                self.flush(ctx);
+            }
+            Err(e) => {
+                self.reply(req.error_response(e.errnum(), format!("unsatisfiable request: {e}")))
+            }
         }
     }
 }

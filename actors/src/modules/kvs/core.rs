@@ -6,13 +6,13 @@ use std::collections::{BTreeSet, HashMap};
 
 use bytes::Bytes;
 use flux_proto::{Envelope, MsgType};
-use flux_store::{Blobref, Kvs, TreeObj, Txn};
+use flux_store::{Blobref, CommitResult, Journal, Kvs, TreeObj, Txn};
 use serde_json::json;
 
 use super::error::{KvsError, KvsResult};
 use super::watch::WatchTable;
 use super::wire::*;
-use super::{content, sender};
+use super::{content, journal, sender};
 
 /// What the actor must do after the core handled something.
 #[derive(Debug)]
@@ -52,15 +52,68 @@ pub struct KvsCore {
     kvs: Kvs,
     watches: WatchTable,
     pending: Vec<PendingCommit>,
+    /// Changes are acknowledged once journaled; without a journal, once flushed.
+    journal: Option<Journal>,
+    /// Acknowledge every change only once flushed, as if all asked for `SYNC`.
+    always_sync: bool,
 }
 
 impl KvsCore {
-    /// Serve `kvs`.
+    /// Serve `kvs`; every change is acknowledged after a flush.
     pub fn new(kvs: Kvs) -> KvsCore {
         KvsCore {
             kvs,
             watches: WatchTable::default(),
             pending: Vec::new(),
+            journal: None,
+            always_sync: false,
+        }
+    }
+
+    /// Serve `kvs`, acknowledging changes once written to `journal` (flushed first if
+    /// `always_sync`, or for commits with the `SYNC` flag).
+    pub fn with_journal(kvs: Kvs, journal: Journal, always_sync: bool) -> KvsCore {
+        KvsCore {
+            journal: Some(journal),
+            always_sync,
+            ..KvsCore::new(kvs)
+        }
+    }
+
+    /// Bytes in the journal's current generation (what a flush would let go).
+    pub fn journal_bytes(&self) -> u64 {
+        self.journal.as_ref().map_or(0, Journal::written)
+    }
+
+    /// Before a flush: start a new journal generation; the older ones may go once the flush
+    /// completes ([`KvsCore::journal_flushed`]).
+    pub fn rotate_journal(&mut self) -> Option<u64> {
+        self.journal.as_mut().and_then(|j| j.rotate().ok())
+    }
+
+    /// A flush covering the generations before `generation` completed.
+    pub fn journal_flushed(&self, generation: u64) -> KvsResult<()> {
+        if let Some(j) = &self.journal {
+            j.remove_before(generation)?;
+        }
+        Ok(())
+    }
+
+    /// Journal a change; false if there is no journal or it failed (the acknowledgement
+    /// must then wait for a flush).
+    fn journal(&mut self, record: impl FnOnce() -> Vec<u8>) -> bool {
+        match &mut self.journal {
+            Some(j) => j.append(&record()).is_ok(),
+            None => false,
+        }
+    }
+
+    /// The effect acknowledging a change: now if journaled, else after the next flush.
+    fn ack(&self, rsp: Envelope, journaled: bool, sync: bool) -> Effect {
+        if journaled && !sync && !self.always_sync {
+            Effect::Respond(rsp)
+        } else {
+            Effect::RespondDurable(rsp)
         }
     }
 
@@ -88,8 +141,8 @@ impl KvsCore {
             "kvs.commit" => self.queue_commit(&msg),
             "kvs.lookup" => self.lookup(&msg).map(Reply::Now),
             "kvs.getroot" => self.getroot(&msg).map(Reply::Now),
-            "kvs.namespace-create" => self.namespace_create(&msg).map(Reply::Now),
-            "kvs.namespace-remove" => self.namespace_remove(&msg, out).map(Reply::Now),
+            "kvs.namespace-create" => self.namespace_create(&msg, out),
+            "kvs.namespace-remove" => self.namespace_remove(&msg, out),
             "kvs.namespace-list" => Ok(Reply::Now(self.namespace_list(&msg))),
             "kvs.dropcache" => {
                 self.kvs.tree().drop_cache();
@@ -109,12 +162,15 @@ impl KvsCore {
             Ok(Reply::Now(rsp)) => out.push(Effect::Respond(rsp)),
             Ok(Reply::Durable(rsp)) => out.push(Effect::RespondDurable(rsp)),
             Ok(Reply::Later) => {}
-            Err(e) => out.push(Effect::Respond(msg.error_response(e.errnum(), e.to_string()))),
+            Err(e) => out.push(Effect::Respond(
+                msg.error_response(e.errnum(), e.to_string()),
+            )),
         }
     }
 
     /// Apply every queued commit: merged per namespace (a `NO_MERGE` commit alone), each
-    /// acknowledged once durable; watches fire and `kvs.namespace-NS-setroot` is published.
+    /// acknowledged once journaled (or flushed, see [`KvsCore::with_journal`]); watches
+    /// fire and `kvs.namespace-NS-setroot` is published.
     pub fn process_commits(&mut self, out: &mut Vec<Effect>) {
         let mut groups: Vec<(String, Vec<PendingCommit>)> = Vec::new();
         let mut open: HashMap<String, usize> = HashMap::new();
@@ -135,25 +191,36 @@ impl KvsCore {
         }
     }
 
-    fn commit_group(&mut self, ns: &str, group: Vec<PendingCommit>, out: &mut Vec<Effect>) {
-        let (reqs, txns): (Vec<Envelope>, Vec<Txn>) =
-            group.into_iter().map(|p| (p.req, p.txn)).unzip();
-        let results = self.kvs.commit_batch(ns, &txns);
+    fn commit_group(&mut self, ns: &str, mut group: Vec<PendingCommit>, out: &mut Vec<Effect>) {
+        let txns: Vec<Txn> = group
+            .iter_mut()
+            .map(|p| std::mem::take(&mut p.txn))
+            .collect();
+        // The commits made, each with the members of `group` it includes.
+        let mut made: Vec<(Vec<usize>, CommitResult)> = Vec::new();
+        match self.kvs.commit_merged(ns, &txns) {
+            Ok(r) => made.push(((0..group.len()).collect(), r)),
+            // Merged, the group failed: retry each alone so only the faulty ones fail.
+            Err(_) if group.len() > 1 => {
+                for (i, txn) in txns.iter().enumerate() {
+                    match self.kvs.commit(ns, txn) {
+                        Ok(r) => made.push((vec![i], r)),
+                        Err(e) => out.push(Effect::Respond(
+                            group[i].req.error_response(e.errnum(), e.to_string()),
+                        )),
+                    }
+                }
+            }
+            Err(e) => out.push(Effect::Respond(
+                group[0].req.error_response(e.errnum(), e.to_string()),
+            )),
+        }
         let mut keys = BTreeSet::new();
         let mut last = None;
-        for (req, result) in reqs.iter().zip(results) {
-            match result {
-                Ok(r) => {
-                    let body = CommitResponse {
-                        rootref: r.rootref.to_string(),
-                        rootseq: r.rootseq,
-                    };
-                    out.push(Effect::RespondDurable(req.response_json(&body)));
-                    keys.extend(r.keys);
-                    last = Some((r.rootref, r.rootseq));
-                }
-                Err(e) => out.push(Effect::Respond(req.error_response(e.errnum(), e.to_string()))),
-            }
+        for (members, r) in made {
+            self.acknowledge(ns, &group, &members, &r, out);
+            keys.extend(r.keys);
+            last = Some((r.rootref, r.rootseq));
         }
         let Some((rootref, rootseq)) = last else {
             return;
@@ -170,6 +237,28 @@ impl KvsCore {
             topic: format!("kvs.namespace-{ns}-setroot"),
             payload: Bytes::from(payload.to_string()),
         });
+    }
+
+    /// Journal commit `r` and acknowledge the members of `group` it includes.
+    fn acknowledge(
+        &mut self,
+        ns: &str,
+        group: &[PendingCommit],
+        members: &[usize],
+        r: &CommitResult,
+        out: &mut Vec<Effect>,
+    ) {
+        let payloads: Vec<&Bytes> = members.iter().map(|&i| &group[i].req.payload).collect();
+        let journaled = self.journal(|| journal::commit_record(ns, r.rootseq, &payloads));
+        let body = CommitResponse {
+            rootref: r.rootref.to_string(),
+            rootseq: r.rootseq,
+        };
+        for &i in members {
+            let p = &group[i];
+            let sync = p.flags & commit_flags::SYNC != 0;
+            out.push(self.ack(p.req.response_json(&body), journaled, sync));
+        }
     }
 
     fn check_ns(&self, ns: &str, msg: &Envelope) -> KvsResult<()> {
@@ -202,10 +291,11 @@ impl KvsCore {
             },
             None => self.kvs.snapshot(&req.namespace)?,
         };
-        let obj = if req.flags & lookup_flags::READLINK != 0 {
+        let obj = if req.flags & lookup_flags::TREEOBJ != 0 {
+            // With READLINK, a final symlink is returned rather than followed.
+            snap.lookup(&req.key, req.flags & lookup_flags::READLINK == 0)?
+        } else if req.flags & lookup_flags::READLINK != 0 {
             TreeObj::Symlink(snap.readlink(&req.key)?)
-        } else if req.flags & lookup_flags::TREEOBJ != 0 {
-            snap.lookup(&req.key, true)?
         } else if req.flags & lookup_flags::READDIR != 0 {
             TreeObj::Dir((*snap.get_dir(&req.key)?).clone())
         } else {
@@ -231,7 +321,7 @@ impl KvsCore {
         }))
     }
 
-    fn namespace_create(&mut self, msg: &Envelope) -> KvsResult<Envelope> {
+    fn namespace_create(&mut self, msg: &Envelope, out: &mut Vec<Effect>) -> KvsResult<Reply> {
         let req: NamespaceCreate = msg.json()?;
         owner_only(msg, "namespace-create")?;
         let rootref = match &req.rootref {
@@ -244,13 +334,16 @@ impl KvsCore {
         };
         let owner = req.owner.unwrap_or(msg.userid);
         self.kvs.create_namespace(&req.namespace, owner, rootref)?;
-        Ok(msg.response_json(&json!({})))
+        let journaled = self.journal(|| journal::create_record(&req.namespace, owner, rootref));
+        out.push(self.ack(msg.response_json(&json!({})), journaled, false));
+        Ok(Reply::Later)
     }
 
-    fn namespace_remove(&mut self, msg: &Envelope, out: &mut Vec<Effect>) -> KvsResult<Envelope> {
+    fn namespace_remove(&mut self, msg: &Envelope, out: &mut Vec<Effect>) -> KvsResult<Reply> {
         let req: NamespaceRequest = msg.json()?;
         owner_only(msg, "namespace-remove")?;
         self.kvs.remove_namespace(&req.namespace)?;
+        let journaled = self.journal(|| journal::remove_record(&req.namespace));
         for rsp in self.watches.on_namespace_removed(&req.namespace) {
             out.push(Effect::Respond(rsp));
         }
@@ -258,7 +351,8 @@ impl KvsCore {
             topic: format!("kvs.namespace-{}-removed", req.namespace),
             payload: Bytes::from(json!({ "namespace": req.namespace }).to_string()),
         });
-        Ok(msg.response_json(&json!({})))
+        out.push(self.ack(msg.response_json(&json!({})), journaled, false));
+        Ok(Reply::Later)
     }
 
     fn namespace_list(&self, msg: &Envelope) -> Envelope {
@@ -277,6 +371,9 @@ impl KvsCore {
 
     fn watch(&mut self, msg: &Envelope, out: &mut Vec<Effect>) -> KvsResult<Reply> {
         let req: LookupRequest = msg.json()?;
+        if req.flags & lookup_flags::WATCH != 0 && !msg.is_streaming() {
+            return Err(KvsError::Proto("WATCH needs a streaming request".into()));
+        }
         self.check_ns(&req.namespace, msg)?;
         let rsps = self
             .watches
@@ -298,7 +395,9 @@ fn owner_only(msg: &Envelope, what: &str) -> KvsResult<()> {
     if msg.is_owner() {
         Ok(())
     } else {
-        Err(KvsError::Perm(format!("{what}: only the instance owner may do this")))
+        Err(KvsError::Perm(format!(
+            "{what}: only the instance owner may do this"
+        )))
     }
 }
 

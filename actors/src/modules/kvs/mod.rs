@@ -5,28 +5,38 @@
 //! - `kvs-watch.*`: streaming lookups (watch, wait-for-create, append streaming), cancel;
 //! - `content.*`: load/store of raw blobs, flush, dropcache.
 //!
-//! Commits queue up while the mailbox holds more requests, then apply as one merged commit
-//! per namespace; acknowledgements wait for a sled flush run on a blocking thread, one at a
-//! time, so concurrent commits share flushes (group commit) and the actor never waits on
-//! the disk. Logic lives in [`core::KvsCore`]; this actor only performs its effects.
+//! Durability. Commits queue up while the mailbox holds more requests, then apply as one
+//! merged commit per namespace. Each applied change is appended to a journal
+//! (`<statedir>/kvs-journal/`, one `write`, no sync) before it is acknowledged: it then
+//! survives the death of `fluxd`, `kill -9` included, and is replayed at the next start.
+//! sled is flushed (a disk sync, milliseconds) on a blocking thread, one flush at a time:
+//! every second while the journal grows, and for changes that must survive a machine
+//! crash too (commits with `FLUX_KVS_SYNC`, `content.store`, `content.flush`, or all with
+//! the module argument `sync`), whose acknowledgements wait for it; concurrent ones share
+//! a flush (group commit). The actor never waits on the disk. Logic lives in
+//! [`core::KvsCore`]; this actor only performs its effects.
 //!
-//! Arguments: `blob-size-limit=BYTES`. Attributes read: `statedir`, `content.hash`,
-//! `security.owner`.
+//! Arguments: `blob-size-limit=BYTES`, `sync`. Attributes read: `statedir`,
+//! `content.hash`, `security.owner`.
 
 mod content;
 pub mod core;
 pub mod error;
+pub mod journal;
 mod sync;
 pub mod watch;
 pub mod wire;
 
+use std::path::Path;
+use std::time::Duration;
+
 use actix::prelude::*;
 use flux_proto::Envelope;
-use flux_store::{ContentConfig, ContentStore, HashAlg, Kvs, KvsConfig, open_db};
+use flux_store::{ContentConfig, ContentStore, HashAlg, Journal, Kvs, KvsConfig, open_db};
 
 use super::{ModuleContext, ModuleHandle, handle_common};
 use crate::broker::Broker;
-use crate::msg::{Deliver, Publish, Route, Stop};
+use crate::msg::{Deliver, Log, Publish, Route, Stop};
 use crate::tracer::Probe;
 use core::{Effect, KvsCore};
 use sync::GroupSync;
@@ -38,6 +48,14 @@ pub use flux_store as store;
 pub(crate) fn sender(msg: &Envelope) -> &str {
     msg.route.first().map(String::as_str).unwrap_or("")
 }
+
+/// How often sled is flushed while the journal grows (bounds journal size and replay).
+const CHECKPOINT_PERIOD: Duration = Duration::from_secs(1);
+/// Journal bytes that trigger a flush before the period ends.
+const CHECKPOINT_BYTES: u64 = 64 << 20;
+/// Log severities (syslog levels).
+const LOG_ERR: u8 = 3;
+const LOG_INFO: u8 = 6;
 
 /// The kvs module's actor.
 pub struct KvsModule {
@@ -63,7 +81,6 @@ pub fn start(mut ctx: ModuleContext) -> Result<ModuleHandle, String> {
             .parse()
             .map_err(|_| format!("kvs: invalid blob-size-limit '{text}'"))?;
     }
-    ctx.args.finish("kvs")?;
     if let Ok(name) = ctx.attrs.get("content.hash") {
         config.hash = HashAlg::from_name(name).map_err(|e| format!("kvs: {e}"))?;
     }
@@ -73,26 +90,28 @@ pub fn start(mut ctx: ModuleContext) -> Result<ModuleHandle, String> {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(0);
-    let path = ctx
-        .attrs
-        .get("statedir")
-        .ok()
-        .map(|dir| std::path::Path::new(dir).join("content.sled"));
-    let kvs = open_db(path.as_deref())
-        .and_then(|db| ContentStore::open(&db, config))
-        .and_then(|content| {
-            Kvs::open(
-                content,
-                KvsConfig {
-                    owner,
-                    ..KvsConfig::default()
-                },
-            )
-        })
+    let always_sync = match ctx.args.take("sync").as_deref() {
+        None | Some("0") => false,
+        Some("" | "1") => true,
+        Some(other) => return Err(format!("kvs: invalid sync '{other}' (0 or 1)")),
+    };
+    ctx.args.finish("kvs")?;
+    let statedir = ctx.attrs.get("statedir").ok().map(Path::new);
+    let (core, replayed) = open_core(statedir, config, owner, always_sync)
         .map_err(|e| format!("kvs: cannot open the store: {e}"))?;
+    if let Some(stats) = replayed {
+        ctx.broker.do_send(Log {
+            severity: if stats.failed > 0 { LOG_ERR } else { LOG_INFO },
+            appname: "kvs".into(),
+            msg: format!(
+                "journal replay: {} applied, {} already stored, {} failed",
+                stats.applied, stats.skipped, stats.failed
+            ),
+        });
+    }
     let addr = KvsModule {
         name: ctx.name,
-        core: KvsCore::new(kvs),
+        core,
         sync: GroupSync::default(),
         batch_scheduled: false,
         broker: ctx.broker,
@@ -103,6 +122,30 @@ pub fn start(mut ctx: ModuleContext) -> Result<ModuleHandle, String> {
         deliver: addr.clone().recipient(),
         stop: addr.recipient(),
     })
+}
+
+/// Open the database and journal under `statedir` (temporary ones without), replay the
+/// journal into the database, flush, and drop the replayed generations.
+fn open_core(
+    statedir: Option<&Path>,
+    config: ContentConfig,
+    owner: u32,
+    always_sync: bool,
+) -> Result<(KvsCore, Option<journal::ReplayStats>), flux_store::StoreError> {
+    let db = open_db(statedir.map(|d| d.join("content.sled")).as_deref())?;
+    let kvs_config = KvsConfig {
+        owner,
+        ..KvsConfig::default()
+    };
+    let mut kvs = Kvs::open(ContentStore::open(&db, config)?, kvs_config)?;
+    let Some(dir) = statedir else {
+        return Ok((KvsCore::new(kvs), None));
+    };
+    let (journal, records) = Journal::open(&dir.join("kvs-journal"))?;
+    let stats = (!records.is_empty()).then(|| journal::replay(&mut kvs, &records));
+    kvs.sync()?;
+    journal.remove_before(journal.generation())?;
+    Ok((KvsCore::with_journal(kvs, journal, always_sync), stats))
 }
 
 impl KvsModule {
@@ -129,27 +172,39 @@ impl KvsModule {
                 }
             }
         }
-        self.start_flush(ctx);
+        let force = self.core.journal_bytes() > CHECKPOINT_BYTES;
+        self.start_flush(force, ctx);
     }
 
-    /// Flush on a blocking thread if responses wait and no flush runs; when it completes,
-    /// send what it covered and start the next one.
-    fn start_flush(&mut self, ctx: &mut Context<Self>) {
-        if !self.sync.begin() {
+    /// Flush on a blocking thread if responses wait (or `force`) and no flush runs; when it
+    /// completes, send what it covered, drop the journal it covered, and go on.
+    fn start_flush(&mut self, force: bool, ctx: &mut Context<Self>) {
+        if !self.sync.begin(force) {
             return;
         }
+        // Everything journaled so far is in sled's buffers: this flush covers it.
+        let generation = self.core.rotate_journal();
         let content = self.core.kvs().content().clone();
         let flush = actix_rt::task::spawn_blocking(move || content.flush());
-        ctx.spawn(flush.into_actor(self).map(|outcome, act, ctx| {
+        ctx.spawn(flush.into_actor(self).map(move |outcome, act, ctx| {
             let outcome = match outcome {
                 Ok(Ok(())) => Ok(()),
                 Ok(Err(e)) => Err(e.to_string()),
                 Err(e) => Err(e.to_string()),
             };
+            if let (Ok(()), Some(g)) = (&outcome, generation)
+                && let Err(e) = act.core.journal_flushed(g)
+            {
+                act.broker.do_send(Log {
+                    severity: LOG_ERR,
+                    appname: "kvs".into(),
+                    msg: format!("cannot remove flushed journal: {e}"),
+                });
+            }
             for rsp in act.sync.complete(outcome) {
                 act.send(rsp);
             }
-            act.start_flush(ctx);
+            act.start_flush(false, ctx);
         }));
     }
 }
@@ -172,6 +227,14 @@ impl KvsModule {
 
 impl Actor for KvsModule {
     type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        ctx.run_interval(CHECKPOINT_PERIOD, |act, ctx| {
+            if act.core.journal_bytes() > 0 {
+                act.start_flush(true, ctx);
+            }
+        });
+    }
 }
 
 impl Handler<Deliver> for KvsModule {
@@ -225,7 +288,12 @@ impl Handler<Stop> for KvsModule {
                 Effect::Publish { .. } => {}
             }
         }
+        let generation = self.core.rotate_journal();
         let flushed = self.core.kvs().content().flush().map_err(|e| e.to_string());
+        if let (Ok(()), Some(g)) = (&flushed, generation) {
+            // Best effort: a journal left behind is replayed (as no-ops) at the next start.
+            let _ = self.core.journal_flushed(g);
+        }
         for rsp in self.sync.drain(flushed) {
             self.send(rsp);
         }

@@ -18,10 +18,11 @@ impl GroupSync {
         self.waiting.push(rsp);
     }
 
-    /// Whether a flush should start now: none is running and responses wait. If so, the
-    /// waiting responses become the running batch and the caller must start the flush.
-    pub fn begin(&mut self) -> bool {
-        if self.in_flight.is_some() || self.waiting.is_empty() {
+    /// Whether a flush should start now: none is running and responses wait (or `force`,
+    /// for a checkpoint). If so, the waiting responses become the running batch and the
+    /// caller must start the flush.
+    pub fn begin(&mut self, force: bool) -> bool {
+        if self.in_flight.is_some() || (self.waiting.is_empty() && !force) {
             return false;
         }
         self.in_flight = Some(std::mem::take(&mut self.waiting));
@@ -85,40 +86,42 @@ mod tests {
     #[test]
     fn responses_wait_for_the_flush_that_covers_them() {
         let mut s = GroupSync::default();
-        assert!(!s.begin(), "nothing to flush");
+        assert!(!s.begin(false), "nothing to flush");
+        assert!(s.begin(true), "a checkpoint flushes anyway");
+        assert!(s.complete(Ok(())).is_empty());
         s.push(rsp(1));
         s.push(rsp(2));
-        assert!(s.begin());
+        assert!(s.begin(false));
         assert!(s.is_flushing());
         // Queued while the first flush runs: must wait for a second one.
         s.push(rsp(3));
-        assert!(!s.begin());
+        assert!(!s.begin(false));
         let done: Vec<u32> = s.complete(Ok(())).iter().map(|r| r.matchtag).collect();
         assert_eq!(done, [1, 2]);
-        assert!(s.begin());
+        assert!(s.begin(false));
         let done: Vec<u32> = s.complete(Ok(())).iter().map(|r| r.matchtag).collect();
         assert_eq!(done, [3]);
-        assert!(!s.begin());
-        assert_eq!(s.flushes(), 2);
+        assert!(!s.begin(false));
+        assert_eq!(s.flushes(), 3);
     }
 
     #[test]
     fn drain_returns_running_and_waiting() {
         let mut s = GroupSync::default();
         s.push(rsp(1));
-        assert!(s.begin());
+        assert!(s.begin(false));
         s.push(rsp(2));
         let all: Vec<u32> = s.drain(Ok(())).iter().map(|r| r.matchtag).collect();
         assert_eq!(all, [1, 2]);
         assert!(!s.is_flushing());
-        assert!(!s.begin());
+        assert!(!s.begin(false));
     }
 
     #[test]
     fn failed_flush_fails_its_batch_with_eio() {
         let mut s = GroupSync::default();
         s.push(rsp(7));
-        assert!(s.begin());
+        assert!(s.begin(false));
         let out = s.complete(Err("disk full".into()));
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].errnum, errno::EIO);

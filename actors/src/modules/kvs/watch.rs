@@ -73,7 +73,12 @@ impl WatchTable {
     }
 
     /// A commit in `namespace` changed `keys`: responses of the watches on them.
-    pub fn on_commit(&mut self, namespace: &str, keys: &BTreeSet<String>, kvs: &Kvs) -> Vec<Envelope> {
+    pub fn on_commit(
+        &mut self,
+        namespace: &str,
+        keys: &BTreeSet<String>,
+        kvs: &Kvs,
+    ) -> Vec<Envelope> {
         let Some(index) = self.by_key.get(namespace) else {
             return Vec::new();
         };
@@ -172,9 +177,14 @@ impl WatchTable {
 
 /// Look at the watched key now and queue what to send; true when the watch is over.
 fn poll(w: &mut Watch, kvs: &Kvs, out: &mut Vec<Envelope>) -> bool {
-    let obj = match kvs.snapshot(&w.namespace).and_then(|s| s.lookup(&w.key, true)) {
+    let obj = match kvs
+        .snapshot(&w.namespace)
+        .and_then(|s| s.lookup(&w.key, true))
+    {
         Ok(obj) => obj,
-        Err(StoreError::NotFound(_)) if w.last.is_none() && w.flags & lookup_flags::WAITCREATE != 0 => {
+        Err(StoreError::NotFound(_))
+            if w.last.is_none() && w.flags & lookup_flags::WAITCREATE != 0 =>
+        {
             return false;
         }
         Err(e) => return end_with(w, out, e.errnum(), e.to_string()),

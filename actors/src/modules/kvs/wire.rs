@@ -26,7 +26,8 @@ pub mod lookup_flags {
 pub mod commit_flags {
     /// Do not merge this commit with others.
     pub const NO_MERGE: i64 = 1;
-    /// Flush content and root before responding (always done here).
+    /// Respond only once flushed to disk (otherwise once journaled: survives the death of
+    /// `fluxd`, not of the machine).
     pub const SYNC: i64 = 4;
 }
 

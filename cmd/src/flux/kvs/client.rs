@@ -3,8 +3,7 @@
 use anyhow::{Context, bail};
 use flux_actors::modules::kvs::store::{Blobref, TreeObj, Txn};
 use flux_actors::modules::kvs::wire::{
-    CommitRequest, CommitResponse, GetrootResponse, LookupRequest, LookupResponse,
-    NamespaceRequest,
+    CommitRequest, CommitResponse, GetrootResponse, LookupRequest, LookupResponse, NamespaceRequest,
 };
 use flux_proto::{Handle, RpcStream, nodeid};
 
@@ -57,9 +56,10 @@ pub async fn watch(h: &Handle, ns: &str, key: &str, flags: i64) -> anyhow::Resul
         flags,
         rootdir: None,
     };
-    Ok(h
-        .rpc_stream("kvs-watch.lookup", nodeid::ANY, serde_json::to_vec(&body)?)
-        .await?)
+    Ok(
+        h.rpc_stream("kvs-watch.lookup", nodeid::ANY, serde_json::to_vec(&body)?)
+            .await?,
+    )
 }
 
 /// The next value of a watch stream; `None` at its end.
@@ -68,7 +68,10 @@ pub async fn next_value(stream: &mut RpcStream) -> anyhow::Result<Option<Vec<u8>
         None => Ok(None),
         Some(rsp) => {
             let body: LookupResponse = rsp?.json()?;
-            Ok(Some(value_bytes(TreeObj::from_json(&body.val)?, &body.key)?))
+            Ok(Some(value_bytes(
+                TreeObj::from_json(&body.val)?,
+                &body.key,
+            )?))
         }
     }
 }
@@ -96,7 +99,12 @@ pub fn parse_root(text: &str) -> anyhow::Result<TreeObj> {
 
 /// Print the root after a commit as `-O` (tree object), `-b` (blobref) or `-s` (sequence)
 /// ask for.
-pub fn print_root(rsp: &CommitResponse, treeobj: bool, blobref: bool, seq: bool) -> anyhow::Result<()> {
+pub fn print_root(
+    rsp: &CommitResponse,
+    treeobj: bool,
+    blobref: bool,
+    seq: bool,
+) -> anyhow::Result<()> {
     if treeobj {
         let r: Blobref = rsp.rootref.parse()?;
         println!("{}", TreeObj::DirRef(r));
