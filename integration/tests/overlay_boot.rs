@@ -199,7 +199,7 @@ fn the_leader_runs_the_initial_program_over_all_ranks() {
 fn a_lost_broker_is_noticed_and_can_rejoin() {
     let c = Cluster::new(r#"{ host = "node0" }, { host = "node[1-2]" }"#);
     let mut leader = c.broker("node0", &c.conf, &["-Sbroker.rc2_none=1"]);
-    let _one = c.broker("node1", &c.conf, &[]);
+    let mut one = c.broker("node1", &c.conf, &[]);
     let mut two = c.broker("node2", &c.conf, &[]);
     c.wait_socket("node0");
     eventually("all three joined", || {
@@ -226,12 +226,14 @@ fn a_lost_broker_is_noticed_and_can_rejoin() {
     let out = c.flux("node0", &["ping", "-c", "1", "2"]);
     assert!(!out.status.success());
 
-    let _again = c.broker("node2", &c.conf, &[]);
+    let mut again = c.broker("node2", &c.conf, &[]);
     eventually("rank 2 rejoined", || {
         c.flux("node0", &["ping", "-c", "1", "2"]).status.success()
     });
     let _ = c.flux("node0", &["shutdown", "--quiet"]);
     leader.wait().unwrap();
+    one.wait().unwrap();
+    again.wait().unwrap();
 }
 
 #[test]

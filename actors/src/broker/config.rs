@@ -33,6 +33,7 @@ pub fn default_modules() -> Vec<(String, Vec<String>)> {
         ("job-manager".to_string(), Vec::new()),
         ("job-ingest".to_string(), Vec::new()),
         ("job-exec".to_string(), Vec::new()),
+        ("sched-simple".to_string(), Vec::new()),
     ]
 }
 

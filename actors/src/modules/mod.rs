@@ -87,6 +87,11 @@ pub static REGISTRY: &[ModuleSpec] = &[
         services: &[],
         start: job_exec::start,
     },
+    ModuleSpec {
+        name: "sched-simple",
+        services: &["sched"],
+        start: sched_simple::start,
+    },
 ];
 
 /// Look a module up by name.

@@ -131,8 +131,10 @@ impl RpcClient {
     pub fn cancel_all(&mut self) {
         for (_, waiter) in self.pending.drain() {
             if let Waiter::Stream(tx) = waiter {
-                let mut end = Envelope::default();
-                end.errnum = errno::ECANCELED;
+                let end = Envelope {
+                    errnum: errno::ECANCELED,
+                    ..Default::default()
+                };
                 let _ = tx.send(end);
             }
         }

@@ -90,10 +90,11 @@ impl Actor for Link {
                 ctx.stop();
                 return;
             }
-            let mut ping = Envelope::default();
-            ping.msg_type = MsgType::Control as i32;
-            ping.topic = KEEPALIVE_TOPIC.into();
-            act.writer.write(ping);
+            act.writer.write(Envelope {
+                msg_type: MsgType::Control as i32,
+                topic: KEEPALIVE_TOPIC.into(),
+                ..Default::default()
+            });
         });
     }
 

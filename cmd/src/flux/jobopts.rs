@@ -262,9 +262,13 @@ fn expand(value: &str, env: &BTreeMap<String, String>) -> String {
                 None => ("", after),
             }
         } else {
-            let end = after
-                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-                .unwrap_or(after.len());
+            // A name starts with a letter or underscore (`$5` stays as it is).
+            let end = match after.chars().next() {
+                Some(c) if c.is_ascii_alphabetic() || c == '_' => after
+                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                    .unwrap_or(after.len()),
+                _ => 0,
+            };
             (&after[..end], &after[end..])
         };
         if name.is_empty() {

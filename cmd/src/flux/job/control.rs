@@ -89,10 +89,10 @@ pub struct StatusArgs {
 
 /// A signal by name (`TERM`, `SIGTERM`) or number.
 pub fn parse_signal(text: &str) -> anyhow::Result<i32> {
-    if let Ok(n) = text.parse::<i32>() {
-        if (1..65).contains(&n) {
-            return Ok(n);
-        }
+    if let Ok(n) = text.parse::<i32>()
+        && (1..65).contains(&n)
+    {
+        return Ok(n);
     }
     let name = text.trim_start_matches("SIG");
     let known = [

@@ -1,0 +1,224 @@
+//! `resource`: the instance's resource inventory. Loaded on every rank; rank 0 holds the
+//! [`Inventory`] and serves the requests, the other ranks report what they have.
+//!
+//! R comes from `-Sresource.path=FILE` (an R JSON file, e.g. to simulate a big machine),
+//! or else from hwloc discovery on each rank (`-Sresource.hwloc-xml=FILE` or
+//! `HWLOC_XMLFILE` simulate a machine), sent to rank 0 with `resource.register`. Once R is
+//! complete it is written to the KVS key `resource.R`.
+//!
+//! | topic (rank 0) | request | response |
+//! |---|---|---|
+//! | `resource.register` | `{rank, R?}` | `{}` |
+//! | `resource.status` | `{}` | `{R, online, offline, exclude, drain: {IDSET: {timestamp, reason}}}` |
+//! | `resource.drain` | `{targets, reason?, mode?: overwrite\|force-overwrite\|update}` | `{}` (EEXIST if drained) |
+//! | `resource.undrain` | `{targets, force?}` | `{}` (EINVAL if not drained) |
+//! | `resource.acquire` | streaming, `{}` | `{resources: R, up: IDSET}`, then `{up}` / `{down}` as ranks change |
+//!
+//! Requests that need R wait until it is complete. On other ranks, `status`, `drain` and
+//! `undrain` are relayed to rank 0.
+
+mod inventory;
+mod service;
+
+use std::time::Duration;
+
+use actix::prelude::*;
+use bytes::Bytes;
+use flux_proto::types::{IdSet, ResourceSet};
+use flux_proto::{Envelope, MsgType, errno};
+use serde_json::json;
+
+pub use inventory::{DrainInfo, DrainMode, Inventory, ResourceError};
+
+use super::{ModuleContext, ModuleHandle, RpcClient};
+use crate::broker::Broker;
+use crate::msg::{Deliver, Log, Route, Stop};
+use crate::tracer::Probe;
+
+/// How often and how long a rank retries reaching rank 0 while the tree comes up.
+const REGISTER_RETRY: Duration = Duration::from_millis(100);
+const REGISTER_TRIES: u32 = 600;
+
+/// The resource module's actor.
+pub struct Resource {
+    name: String,
+    rank: u32,
+    broker: Addr<Broker>,
+    probe: Probe,
+    rpc: RpcClient,
+    /// What this rank reports: its discovered R, `None` when R is configured.
+    piece: Option<ResourceSet>,
+    /// Rank 0 only.
+    inv: Option<Inventory>,
+    /// Requests waiting for R to be complete.
+    deferred: Vec<Envelope>,
+    /// Open `resource.acquire` streams.
+    subscribers: Vec<Envelope>,
+    /// The available ranks last announced to subscribers.
+    announced: IdSet,
+    tries: u32,
+}
+
+/// Read and parse the R file of `resource.path`.
+fn read_r(path: &str) -> Result<ResourceSet, String> {
+    let text =
+        std::fs::read_to_string(path).map_err(|e| format!("resource: {path}: {e}"))?;
+    ResourceSet::parse(&text).map_err(|e| format!("resource: {path}: invalid R: {e}"))
+}
+
+/// What this rank has, by hwloc.
+fn discover(ctx: &ModuleContext, hostname: &str) -> Result<ResourceSet, String> {
+    let machine = match ctx.attrs.get("resource.hwloc-xml") {
+        Ok(path) => crate::hwloc::from_xml_file(std::path::Path::new(path)),
+        Err(_) => crate::hwloc::host(),
+    }
+    .map_err(|e| format!("resource: {e}"))?;
+    Ok(machine.to_resource_set(ctx.rank, hostname))
+}
+
+/// Start the module (no arguments).
+pub fn start(ctx: ModuleContext) -> Result<ModuleHandle, String> {
+    ctx.args.clone().finish("resource")?;
+    let size = ctx.attrs.get("size").ok().and_then(|s| s.parse().ok()).unwrap_or(1);
+    let owner = ctx.attrs.get("security.owner").ok().and_then(|s| s.parse().ok()).unwrap_or(0);
+    let hostname = ctx.attrs.get("hostname").unwrap_or("localhost").to_string();
+    let configured = match ctx.attrs.get("resource.path") {
+        Ok(path) if ctx.rank == 0 => Some(read_r(path)?),
+        Ok(_) => Some(ResourceSet::new()),
+        Err(_) => None,
+    };
+    let piece = match configured {
+        Some(_) => None,
+        None => Some(discover(&ctx, &hostname)?),
+    };
+    let inv = (ctx.rank == 0).then(|| match configured {
+        Some(r) => Inventory::configured(r, size),
+        None => Inventory::discovered(size),
+    });
+    let addr = Resource {
+        rpc: RpcClient::new(ctx.name.clone(), owner, ctx.broker.clone()),
+        name: ctx.name,
+        rank: ctx.rank,
+        broker: ctx.broker,
+        probe: ctx.probe,
+        piece,
+        inv,
+        deferred: Vec::new(),
+        subscribers: Vec::new(),
+        announced: IdSet::new(),
+        tries: 0,
+    }
+    .start();
+    Ok(ModuleHandle {
+        deliver: addr.clone().recipient(),
+        stop: addr.recipient(),
+    })
+}
+
+impl Resource {
+    fn send(&self, msg: Envelope) {
+        self.probe.sent();
+        self.broker.do_send(Route {
+            from: self.name.clone(),
+            msg,
+        });
+    }
+
+    fn reply(&self, msg: Envelope) {
+        if !msg.is_noresponse() {
+            self.send(msg);
+        }
+    }
+
+    fn log(&self, severity: u8, msg: String) {
+        self.broker.do_send(Log {
+            severity,
+            appname: self.name.clone(),
+            msg,
+        });
+    }
+
+    /// A rank > 0 tells rank 0 it is up (retrying while the tree is still joining).
+    fn register_upstream(&mut self, ctx: &mut Context<Self>) {
+        let body = json!({
+            "rank": self.rank,
+            "R": self.piece.as_ref().map(ResourceSet::to_value),
+        });
+        let call = self.rpc.call("resource.register", 0, Bytes::from(body.to_string()));
+        ctx.spawn(call.into_actor(self).map(|result, act, ctx| {
+            let Err(e) = result else { return };
+            let retry = matches!(e.errnum(), errno::EHOSTUNREACH | errno::ENOSYS | errno::EAGAIN);
+            if retry && act.tries < REGISTER_TRIES {
+                act.tries += 1;
+                ctx.run_later(REGISTER_RETRY, |act, ctx| act.register_upstream(ctx));
+            } else {
+                act.log(3, format!("cannot register with rank 0: {e}"));
+            }
+        }));
+    }
+
+    /// Write R to the KVS; a missing kvs module only costs the key.
+    fn commit_r(&mut self, ctx: &mut Context<Self>) {
+        let Some(r) = self.inv.as_ref().and_then(Inventory::r) else {
+            return;
+        };
+        let mut txn = flux_store::Txn::new();
+        txn.put("resource.R", r.to_json().into_bytes());
+        let ops = match txn.to_json() {
+            Ok(ops) => ops,
+            Err(e) => return self.log(3, format!("cannot encode resource.R: {e}")),
+        };
+        let body = json!({ "namespace": "primary", "flags": 0, "ops": ops });
+        let call = self
+            .rpc
+            .call("kvs.commit", flux_proto::nodeid::ANY, Bytes::from(body.to_string()));
+        ctx.spawn(call.into_actor(self).map(|result, act, _| {
+            if let Err(e) = result {
+                act.log(6, format!("resource.R not written to the KVS: {e}"));
+            }
+        }));
+    }
+}
+
+impl Actor for Resource {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        if self.rank == 0 {
+            let piece = self.piece.clone();
+            self.on_register(0, piece, ctx);
+        } else {
+            self.register_upstream(ctx);
+        }
+    }
+}
+
+impl Handler<Deliver> for Resource {
+    type Result = ();
+
+    fn handle(&mut self, Deliver(msg): Deliver, ctx: &mut Context<Self>) {
+        let _timing = self.probe.handling();
+        if msg.kind() == MsgType::Response {
+            self.rpc.on_response(msg);
+        } else if msg.kind() == MsgType::Request {
+            self.handle_request(msg, ctx);
+        }
+    }
+}
+
+impl Handler<Stop> for Resource {
+    type Result = ();
+
+    fn handle(&mut self, _: Stop, ctx: &mut Context<Self>) {
+        for req in self.subscribers.drain(..).chain(self.deferred.drain(..)) {
+            let rsp = req.error_response(errno::ECANCELED, "resource module unloaded");
+            self.probe.sent();
+            self.broker.do_send(Route {
+                from: self.name.clone(),
+                msg: rsp,
+            });
+        }
+        self.rpc.cancel_all();
+        ctx.stop();
+    }
+}

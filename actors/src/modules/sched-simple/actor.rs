@@ -1,0 +1,304 @@
+//! The sched-simple actor: serves the `sched` service (modules/sched_protocol.rs) with a
+//! first-come-first-served queue over the resource [`Pool`], which it fills from the
+//! resource module (`resource.acquire`, RFC 28).
+
+use actix::prelude::*;
+use bytes::Bytes;
+use flux_proto::types::{IdSet, Jobspec, ResourceSet};
+use flux_proto::{Envelope, MsgType, errno, nodeid};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::pool::Pool;
+use super::queue::AllocQueue;
+use crate::broker::Broker;
+use crate::modules::sched_protocol::{
+    AllocRequest, AllocResponse, Feasibility, FreeRequest, JobRef, Prioritize, ResourceStatus,
+};
+use crate::modules::{ModuleContext, ModuleHandle, RpcClient, handle_common, unknown_method};
+use crate::msg::{Deliver, Route, Stop};
+use crate::tracer::Probe;
+
+/// A queued `sched.alloc`.
+struct Pending {
+    req: Envelope,
+    jobspec: Jobspec,
+}
+
+/// The sched-simple module's actor.
+pub struct SchedSimple {
+    name: String,
+    broker: Addr<Broker>,
+    probe: Probe,
+    rpc: RpcClient,
+    /// `None` until the resource module has answered.
+    pool: Option<Pool>,
+    queue: AllocQueue<Pending>,
+    /// Allocations by job id (to free by id when R is not given back).
+    allocated: std::collections::HashMap<u64, ResourceSet>,
+}
+
+/// Start the module (no arguments).
+pub fn start(ctx: ModuleContext) -> Result<ModuleHandle, String> {
+    ctx.args.finish("sched-simple")?;
+    let owner = ctx
+        .attrs
+        .get("security.owner")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let addr = SchedSimple {
+        rpc: RpcClient::new(ctx.name.clone(), owner, ctx.broker.clone()),
+        name: ctx.name,
+        broker: ctx.broker,
+        probe: ctx.probe,
+        pool: None,
+        queue: AllocQueue::default(),
+        allocated: Default::default(),
+    }
+    .start();
+    Ok(ModuleHandle {
+        deliver: addr.clone().recipient(),
+        stop: addr.recipient(),
+    })
+}
+
+/// An update from `resource.acquire`.
+#[derive(Message)]
+#[rtype(result = "()")]
+enum Acquired {
+    Resources { r: Value, up: Option<String> },
+    Up(String),
+    Down(String),
+    Failed(String),
+}
+
+#[derive(Deserialize)]
+struct AcquireRsp {
+    resources: Option<Value>,
+    up: Option<String>,
+    down: Option<String>,
+}
+
+fn invalid(msg: &Envelope, e: impl std::fmt::Display) -> Envelope {
+    msg.error_response(errno::EPROTO, format!("malformed request: {e}"))
+}
+
+impl SchedSimple {
+    fn reply(&self, msg: Envelope) {
+        if msg.is_noresponse() {
+            return;
+        }
+        self.probe.sent();
+        self.broker.do_send(Route {
+            from: self.name.clone(),
+            msg,
+        });
+    }
+
+    fn acquire(&mut self, ctx: &mut Context<Self>) {
+        let mut stream =
+            self.rpc
+                .stream("resource.acquire", nodeid::ANY, Bytes::from_static(b"{}"));
+        let me = ctx.address();
+        actix::spawn(async move {
+            while let Some(rsp) = stream.recv().await {
+                if rsp.errnum != 0 {
+                    me.do_send(Acquired::Failed(rsp.error_text()));
+                    break;
+                }
+                let Ok(body) = rsp.json::<AcquireRsp>() else {
+                    continue;
+                };
+                match (body.resources, body.up, body.down) {
+                    (Some(r), up, _) => me.do_send(Acquired::Resources { r, up }),
+                    (None, Some(up), _) => me.do_send(Acquired::Up(up)),
+                    (None, None, Some(down)) => me.do_send(Acquired::Down(down)),
+                    _ => {}
+                }
+            }
+        });
+    }
+
+    /// Allocate from the head of the queue until one does not fit (first come, first served).
+    fn schedule(&mut self) {
+        let Some(pool) = self.pool.as_mut() else {
+            return;
+        };
+        let mut replies = Vec::new();
+        while let Some((id, pending)) = self.queue.first() {
+            match pool.alloc(&pending.jobspec) {
+                Ok(Some(r)) => {
+                    let Some(pending) = self.queue.remove(id) else {
+                        break;
+                    };
+                    let body = AllocResponse {
+                        id,
+                        r: r.to_value(),
+                        annotations: None,
+                    };
+                    replies.push(pending.req.response_json(&body));
+                    self.allocated.insert(id, r);
+                }
+                Ok(None) => break,
+                Err(reason) => {
+                    if let Some(pending) = self.queue.remove(id) {
+                        replies.push(
+                            pending
+                                .req
+                                .error_response(errno::ENOSPC, reason.to_string()),
+                        );
+                    }
+                }
+            }
+        }
+        for rsp in replies {
+            self.reply(rsp);
+        }
+    }
+
+    fn handle_request(&mut self, msg: Envelope) {
+        match msg.topic.as_str() {
+            "sched.alloc" => match msg.json::<AllocRequest>() {
+                Ok(req) => match Jobspec::from_value(req.jobspec) {
+                    Ok(jobspec) => {
+                        self.queue
+                            .push(req.id, req.priority, Pending { req: msg, jobspec });
+                        self.schedule();
+                    }
+                    Err(e) => self.reply(msg.error_response(errno::EINVAL, e.to_string())),
+                },
+                Err(e) => self.reply(invalid(&msg, e)),
+            },
+            "sched.cancel" => {
+                if let Ok(job) = msg.json::<JobRef>()
+                    && let Some(pending) = self.queue.remove(job.id)
+                {
+                    self.reply(
+                        pending
+                            .req
+                            .error_response(errno::ECANCELED, "alloc request canceled"),
+                    );
+                    self.schedule();
+                }
+            }
+            "sched.prioritize" => {
+                if let Ok(p) = msg.json::<Prioritize>() {
+                    for (id, priority) in p.jobs {
+                        self.queue.reprioritize(id, priority);
+                    }
+                    self.schedule();
+                }
+            }
+            "sched.free" => {
+                if let Ok(free) = msg.json::<FreeRequest>() {
+                    let r = self.allocated.remove(&free.id);
+                    if let (Some(pool), Some(r)) = (self.pool.as_mut(), r) {
+                        pool.free(&r);
+                    }
+                    self.schedule();
+                }
+            }
+            "sched.feasibility" => {
+                let rsp = match msg.json::<Feasibility>() {
+                    Ok(f) => match (Jobspec::from_value(f.jobspec), self.pool.as_ref()) {
+                        (Err(e), _) => msg.error_response(errno::EINVAL, e.to_string()),
+                        (Ok(_), None) => msg.response_json(&json!({})),
+                        (Ok(spec), Some(pool)) => match pool.feasible(&spec) {
+                            Ok(()) => msg.response_json(&json!({})),
+                            Err(reason) => msg.error_response(errno::ENOSPC, reason.to_string()),
+                        },
+                    },
+                    Err(e) => invalid(&msg, e),
+                };
+                self.reply(rsp);
+            }
+            "sched.resource-status" => {
+                let rsp = match self.pool.as_ref() {
+                    Some(pool) => msg.response_json(&ResourceStatus {
+                        all: pool.all().to_value(),
+                        allocated: pool.allocated().to_value(),
+                        down: pool.down().to_string(),
+                    }),
+                    None => msg.error_response(errno::EAGAIN, "resources not acquired yet"),
+                };
+                self.reply(rsp);
+            }
+            _ if msg.is_noresponse() => {}
+            _ => {
+                let rsp = handle_common(&self.name, &self.probe, &msg)
+                    .or_else(|| handle_common("sched", &self.probe, &msg))
+                    .unwrap_or_else(|| unknown_method(&msg));
+                self.reply(rsp);
+            }
+        }
+    }
+}
+
+impl Actor for SchedSimple {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        self.acquire(ctx);
+    }
+}
+
+impl Handler<Deliver> for SchedSimple {
+    type Result = ();
+
+    fn handle(&mut self, Deliver(msg): Deliver, _: &mut Context<Self>) {
+        let _timing = self.probe.handling();
+        if msg.kind() == MsgType::Response {
+            self.rpc.on_response(msg);
+        } else {
+            self.handle_request(msg);
+        }
+    }
+}
+
+impl Handler<Acquired> for SchedSimple {
+    type Result = ();
+
+    fn handle(&mut self, update: Acquired, _: &mut Context<Self>) {
+        let idset = |text: &str| IdSet::parse(text).unwrap_or_default();
+        match update {
+            Acquired::Resources { r, up } => match ResourceSet::from_value(r) {
+                Ok(r) => {
+                    let mut pool = Pool::new(&r);
+                    if let Some(up) = up {
+                        pool.set_up(&idset(&up));
+                    }
+                    self.pool = Some(pool);
+                }
+                Err(e) => eprintln!("sched-simple: resource.acquire: invalid R: {e}"),
+            },
+            Acquired::Up(ranks) => {
+                if let Some(pool) = self.pool.as_mut() {
+                    pool.set_up(&idset(&ranks));
+                }
+            }
+            Acquired::Down(ranks) => {
+                if let Some(pool) = self.pool.as_mut() {
+                    pool.set_down(&idset(&ranks));
+                }
+            }
+            Acquired::Failed(text) => eprintln!("sched-simple: resource.acquire: {text}"),
+        }
+        self.schedule();
+    }
+}
+
+impl Handler<Stop> for SchedSimple {
+    type Result = ();
+
+    fn handle(&mut self, _: Stop, ctx: &mut Context<Self>) {
+        let ids: Vec<u64> = self.queue.iter().map(|(id, _)| id).collect();
+        for id in ids {
+            if let Some(p) = self.queue.remove(id) {
+                self.reply(p.req.error_response(errno::ECANCELED, "scheduler unloaded"));
+            }
+        }
+        self.rpc.cancel_all();
+        ctx.stop();
+    }
+}
