@@ -91,6 +91,8 @@ struct Stored {
 struct Accepted {
     batch: Vec<Pending>,
     error: Option<flux_proto::Error>,
+    /// Jobs the manager refused, with why (e.g. a dependency on an unknown job).
+    refused: std::collections::HashMap<u64, String>,
 }
 
 impl JobIngest {
@@ -240,6 +242,7 @@ impl Handler<Stored> for JobIngest {
             return ctx.notify(Accepted {
                 batch,
                 error: Some(error),
+                refused: Default::default(),
             });
         }
         let body = Bytes::from(json!({ "jobs": jobs }).to_string());
@@ -248,20 +251,55 @@ impl Handler<Stored> for JobIngest {
             .call("job-manager.submit", flux_proto::nodeid::ANY, body);
         let me = ctx.address();
         actix::spawn(async move {
-            let error = call.await.err();
-            me.do_send(Accepted { batch, error });
+            let (error, refused) = match call.await {
+                Ok(rsp) => (None, refused_jobs(&rsp)),
+                Err(e) => (Some(e), Default::default()),
+            };
+            me.do_send(Accepted {
+                batch,
+                error,
+                refused,
+            });
         });
     }
+}
+
+/// The `errors` of a `job-manager.submit` response: `[{id, error}]`.
+fn refused_jobs(rsp: &Envelope) -> std::collections::HashMap<u64, String> {
+    let body: Value = rsp.json().unwrap_or_default();
+    body.get("errors")
+        .and_then(Value::as_array)
+        .map(|errors| {
+            errors
+                .iter()
+                .filter_map(|e| {
+                    Some((
+                        e.get("id")?.as_u64()?,
+                        e.get("error")?.as_str()?.to_string(),
+                    ))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 impl Handler<Accepted> for JobIngest {
     type Result = ();
 
-    fn handle(&mut self, Accepted { batch, error }: Accepted, _: &mut Context<Self>) {
+    fn handle(
+        &mut self,
+        Accepted {
+            batch,
+            error,
+            refused,
+        }: Accepted,
+        _: &mut Context<Self>,
+    ) {
         for p in batch {
-            let rsp = match &error {
-                None => p.req.response_json(&json!({ "id": p.id.0 })),
-                Some(e) => p.req.error_response(e.errnum(), e.to_string()),
+            let rsp = match (&error, refused.get(&p.id.0)) {
+                (Some(e), _) => p.req.error_response(e.errnum(), e.to_string()),
+                (None, Some(why)) => p.req.error_response(errno::EINVAL, why.clone()),
+                (None, None) => p.req.response_json(&json!({ "id": p.id.0 })),
             };
             self.reply(rsp);
         }

@@ -1,0 +1,289 @@
+//! Jobs end to end on one broker: submit, run, attach, cancel, wait, dependencies, urgency,
+//! time limits, simulated execution, and bad input.
+
+use std::time::Duration;
+
+use flux_integration::{Instance, stderr, stdout};
+
+fn instance() -> Instance {
+    Instance::start(&[])
+}
+
+#[test]
+fn run_copies_output_and_exit_codes() {
+    let inst = instance();
+    assert_eq!(inst.ok(&["run", "echo", "hello"]), "hello\n");
+    let out = inst.ok(&[
+        "run",
+        "-n2",
+        "--label-io",
+        "sh",
+        "-c",
+        "echo rank $FLUX_TASK_RANK of $FLUX_JOB_SIZE",
+    ]);
+    let mut lines: Vec<&str> = out.lines().collect();
+    lines.sort();
+    assert_eq!(lines, ["0: rank 0 of 2", "1: rank 1 of 2"]);
+
+    let out = inst.flux(&["run", "sh", "-c", "echo oops >&2; exit 3"]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(stderr(&out).contains("oops\n"));
+    assert!(
+        stderr(&out).contains("flux-job: task(s) exited with exit code 3"),
+        "{}",
+        stderr(&out)
+    );
+
+    let out = inst.flux(&["run", "nosuchcommand"]);
+    assert_eq!(out.status.code(), Some(127));
+    assert!(
+        stderr(&out).contains("nosuchcommand: command not found"),
+        "{}",
+        stderr(&out)
+    );
+
+    let out = inst.flux(&["run", "sh", "-c", "kill -9 $$"]);
+    assert_eq!(out.status.code(), Some(137));
+    let env = inst.ok(&[
+        "run",
+        "sh",
+        "-c",
+        "echo $FLUX_JOB_ID $FLUX_JOB_NNODES $FLUX_URI",
+    ]);
+    let fields: Vec<&str> = env.split_whitespace().collect();
+    assert!(fields[0].starts_with('ƒ'), "{env}");
+    assert_eq!(&fields[1..], ["1", inst.uri()]);
+    assert_eq!(inst.shutdown(), 0);
+}
+
+#[test]
+fn submit_then_attach_and_inspect() {
+    let inst = instance();
+    let id = inst
+        .ok(&["submit", "sh", "-c", "echo out; echo err >&2"])
+        .trim()
+        .to_string();
+    assert!(id.starts_with('ƒ'), "{id}");
+    let out = inst.flux(&["job", "attach", &id]);
+    assert!(out.status.success());
+    assert_eq!(
+        (stdout(&out).as_str(), stderr(&out).as_str()),
+        ("out\n", "err\n")
+    );
+    let log = inst.ok(&["job", "eventlog", &id]);
+    let names: Vec<&str> = log
+        .lines()
+        .map(|l| l.split_whitespace().nth(1).unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "submit", "validate", "depend", "priority", "alloc", "start", "finish", "release",
+            "free", "clean"
+        ]
+    );
+    assert!(
+        log.lines()
+            .next()
+            .unwrap()
+            .contains("urgency=16 flags=0 version=1"),
+        "{log}"
+    );
+    let jobspec: serde_json::Value =
+        serde_json::from_str(&inst.ok(&["job", "info", &id, "jobspec"])).unwrap();
+    assert_eq!(jobspec["version"], 1);
+    let r: serde_json::Value = serde_json::from_str(&inst.ok(&["job", "info", &id, "R"])).unwrap();
+    assert_eq!(r["version"], 1);
+    assert_eq!(inst.ok(&["job", "last"]).trim(), id);
+    assert!(
+        inst.ok(&["job", "wait-event", &id, "clean"])
+            .contains(" clean")
+    );
+    let decimal = inst.ok(&["job", "id", &id]);
+    assert_eq!(
+        inst.ok(&["job", "id", "--to=f58", decimal.trim()]).trim(),
+        id
+    );
+    assert_eq!(inst.shutdown(), 0);
+}
+
+#[test]
+fn dry_run_then_job_submit() {
+    let inst = instance();
+    let spec = inst.ok(&["submit", "--dry-run", "echo", "from-file"]);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("j.json");
+    std::fs::write(&path, spec).unwrap();
+    let id = inst.ok(&["job", "submit", path.to_str().unwrap()]);
+    let last = inst.ok(&["job", "last"]);
+    assert_eq!(id, last);
+    assert_eq!(inst.ok(&["job", "attach", last.trim()]), "from-file\n");
+    assert_eq!(inst.shutdown(), 0);
+}
+
+#[test]
+fn simulated_jobs_run_no_process() {
+    let inst = instance();
+    let out = inst.ok(&[
+        "submit",
+        "--cc=1-5",
+        "-S",
+        "exec.test.run_duration=0.05s",
+        "--wait",
+        "nosuchcommand",
+    ]);
+    assert_eq!(out.lines().count(), 5);
+    for id in out.lines() {
+        let log = inst.ok(&["job", "eventlog", id]);
+        assert!(log.contains(" finish status=0"), "{log}");
+    }
+    assert_eq!(inst.shutdown(), 0);
+}
+
+#[test]
+fn cancel_time_limit_and_wait() {
+    let inst = instance();
+    let id = inst
+        .ok(&["submit", "--flags=waitable", "sleep", "30"])
+        .trim()
+        .to_string();
+    inst.ok(&["job", "wait-event", "-t", "10", &id, "start"]);
+    inst.ok(&["cancel", &id]);
+    inst.ok(&["job", "wait-event", "-t", "10", &id, "clean"]);
+    assert!(
+        inst.ok(&["job", "eventlog", &id])
+            .contains("exception type=\"cancel\" severity=0")
+    );
+    let out = inst.flux(&["job", "wait", &id]);
+    assert_eq!(out.status.code(), Some(1), "a canceled job failed");
+
+    let out = inst.flux(&["run", "-t", "0.5s", "sleep", "30"]);
+    assert_ne!(out.status.code(), Some(0));
+    assert!(stderr(&out).contains("type=timeout"), "{}", stderr(&out));
+
+    let ok = inst.ok(&["submit", "--flags=waitable", "true"]);
+    assert_eq!(
+        inst.flux(&["job", "wait", ok.trim()]).status.code(),
+        Some(0)
+    );
+    let out = inst.flux(&["job", "wait", ok.trim()]);
+    assert_eq!(out.status.code(), Some(2), "waited once only");
+    assert_eq!(inst.shutdown(), 0);
+}
+
+#[test]
+fn dependencies_and_urgency() {
+    let inst = instance();
+    let first = inst.ok(&["submit", "sleep", "0.3"]).trim().to_string();
+    let after = inst
+        .ok(&["submit", &format!("--dependency=afterok:{first}"), "true"])
+        .trim()
+        .to_string();
+    let never = inst
+        .ok(&[
+            "submit",
+            &format!("--dependency=afternotok:{first}"),
+            "true",
+        ])
+        .trim()
+        .to_string();
+    inst.ok(&["job", "wait-event", "-t", "10", &after, "clean"]);
+    inst.ok(&["job", "wait-event", "-t", "10", &never, "clean"]);
+    assert!(
+        inst.ok(&["job", "eventlog", &after])
+            .contains(" finish status=0")
+    );
+    assert!(
+        inst.ok(&["job", "eventlog", &never])
+            .contains("type=\"dependency\"")
+    );
+
+    let held = inst
+        .ok(&["submit", "--urgency=hold", "true"])
+        .trim()
+        .to_string();
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(!inst.ok(&["job", "eventlog", &held]).contains(" alloc"));
+    inst.ok(&["job", "urgency", &held, "default"]);
+    inst.ok(&["job", "wait-event", "-t", "10", &held, "clean"]);
+
+    let out = inst.flux(&["submit", "--dependency=afterok:ƒ2", "true"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("not found"), "{}", stderr(&out));
+    assert_eq!(inst.shutdown(), 0);
+}
+
+#[test]
+fn queue_controls_submission() {
+    let inst = instance();
+    inst.ok(&["queue", "disable", "maintenance", "window"]);
+    assert_eq!(
+        inst.ok(&["queue", "status"]),
+        "Job submission is disabled: maintenance window\nScheduling is started\n"
+    );
+    let out = inst.flux(&["submit", "true"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("job submission is disabled: maintenance window"),
+        "{}",
+        stderr(&out)
+    );
+    inst.ok(&["queue", "enable"]);
+    inst.ok(&["queue", "stop", "-m", "paused"]);
+    let id = inst.ok(&["submit", "true"]).trim().to_string();
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(!inst.ok(&["job", "eventlog", &id]).contains(" alloc"));
+    inst.ok(&["queue", "start"]);
+    inst.ok(&["job", "wait-event", "-t", "10", &id, "clean"]);
+    inst.ok(&["queue", "drain", "--timeout", "10s"]);
+    assert_eq!(inst.shutdown(), 0);
+}
+
+#[test]
+fn bad_input_is_refused_clearly() {
+    let inst = instance();
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["submit", "-n", "0", "true"],
+            "--ntasks must be a positive integer",
+        ),
+        (
+            &["submit", "--time-limit=soon", "true"],
+            "invalid --time-limit 'soon'",
+        ),
+        (&["submit", "--urgency=99", "true"], "invalid --urgency"),
+        (&["submit", "--flags=bogus", "true"], "unknown flag 'bogus'"),
+        (&["submit"], "job command and arguments are missing"),
+        (&["job", "attach", "notanid"], "invalid job id 'notanid'"),
+        (&["job", "eventlog", "ƒ2"], "not found"),
+        (&["cancel", "ƒ2"], "unknown job id"),
+        (&["job", "kill", "--signal=NOPE", "ƒ2"], "invalid signal"),
+    ];
+    for (args, text) in cases {
+        let out = inst.flux(args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(stderr(&out).contains(text), "{args:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).starts_with(&format!("flux-{}: ERROR: ", args[0])),
+            "{}",
+            stderr(&out)
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.json");
+    std::fs::write(&path, r#"{"version": 9, "resources": [], "tasks": []}"#).unwrap();
+    let out = inst.flux(&["job", "submit", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(inst.is_running_after(&["run", "true"]));
+    assert_eq!(inst.shutdown(), 0);
+}
+
+trait Alive {
+    fn is_running_after(&self, args: &[&str]) -> bool;
+}
+
+impl Alive for Instance {
+    fn is_running_after(&self, args: &[&str]) -> bool {
+        self.flux(args).status.success()
+    }
+}
