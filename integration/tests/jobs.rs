@@ -287,3 +287,45 @@ impl Alive for Instance {
         self.flux(args).status.success()
     }
 }
+
+#[test]
+fn bulksubmit_watch_and_mini_aliases() {
+    let inst = instance();
+    let out = inst.ok(&[
+        "bulksubmit",
+        "--watch",
+        "--quiet",
+        "echo",
+        "{}",
+        "{seq}",
+        ":::",
+        "a",
+        "b",
+    ]);
+    assert_eq!(out, "a 0\nb 1\n");
+    let out = inst.ok(&[
+        "bulksubmit",
+        "--dry-run",
+        "echo",
+        "{0}-{1}",
+        ":::",
+        "x",
+        "y",
+        ":::+",
+        "1",
+        "2",
+    ]);
+    assert_eq!(
+        out,
+        "bulksubmit: submit echo x-1\nbulksubmit: submit echo y-2\n"
+    );
+    assert_eq!(
+        inst.ok(&["mini", "run", "echo", "old-style"]),
+        "old-style\n"
+    );
+    let id = inst.ok(&["mini", "submit", "sh", "-c", "echo watched; exit 4"]);
+    let out = inst.flux(&["watch", id.trim()]);
+    assert_eq!(out.status.code(), Some(4));
+    assert_eq!(stdout(&out), "watched\n");
+    assert_eq!(inst.shutdown(), 0);
+}

@@ -1,5 +1,6 @@
 //! `flux`: the command line of the Flux resource manager. One file per subcommand.
 
+mod bulksubmit;
 mod cancel;
 mod content;
 mod dmesg;
@@ -16,6 +17,8 @@ mod module;
 mod overlay;
 mod ping;
 mod queue;
+mod r;
+mod resource;
 mod run;
 mod setattr;
 mod shutdown;
@@ -24,6 +27,7 @@ mod submit;
 mod uptime;
 mod util;
 mod version;
+mod watch;
 
 use clap::{Parser, Subcommand};
 
@@ -48,6 +52,10 @@ enum Command {
     Submit(submit::Args),
     /// Run a job interactively
     Run(run::Args),
+    /// Submit one job per input
+    Bulksubmit(bulksubmit::Args),
+    /// Follow jobs' output until they end
+    Watch(watch::Args),
     /// Work with one job
     #[command(subcommand)]
     Job(job::Command),
@@ -92,6 +100,12 @@ enum Command {
     /// Access the content store
     #[command(subcommand)]
     Content(content::Command),
+    /// List and manipulate resources
+    #[command(subcommand)]
+    Resource(resource::Command),
+    /// Encode and decode resource sets (R)
+    #[command(name = "R", subcommand)]
+    R(r::Command),
 }
 
 impl Command {
@@ -101,6 +115,8 @@ impl Command {
             Command::Start(_) => "start",
             Command::Submit(_) => "submit",
             Command::Run(_) => "run",
+            Command::Bulksubmit(_) => "bulksubmit",
+            Command::Watch(_) => "watch",
             Command::Job(_) => "job",
             Command::Cancel(_) => "cancel",
             Command::Queue(_) => "queue",
@@ -120,6 +136,8 @@ impl Command {
             Command::Version(_) => "version",
             Command::Kvs(_) => "kvs",
             Command::Content(_) => "content",
+            Command::Resource(_) => "resource",
+            Command::R(_) => "R",
         }
     }
 
@@ -128,6 +146,8 @@ impl Command {
             Command::Start(args) => start::run(args),
             Command::Submit(args) => util::block_on(submit::run(args)),
             Command::Run(args) => util::block_on(run::run(args)),
+            Command::Bulksubmit(args) => util::block_on(bulksubmit::run(args)),
+            Command::Watch(args) => util::block_on(watch::run(args)),
             Command::Job(cmd) => util::block_on(job::run(cmd)),
             Command::Cancel(args) => util::block_on(cancel::run(args)),
             Command::Queue(cmd) => util::block_on(queue::run(cmd)),
@@ -147,6 +167,8 @@ impl Command {
             Command::Version(args) => util::block_on(version::run(args)),
             Command::Kvs(args) => util::block_on(kvs::run(args)),
             Command::Content(cmd) => util::block_on(content::run(cmd)),
+            Command::Resource(cmd) => util::block_on(resource::run(cmd)),
+            Command::R(cmd) => r::run(cmd),
         }
     }
 }

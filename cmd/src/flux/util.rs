@@ -8,7 +8,12 @@ use flux_proto::Handle;
 
 /// Parse the command line; usage errors read `flux-CMD: ERROR: ...` and exit 1.
 pub fn parse_args<P: Parser>() -> P {
-    match P::try_parse() {
+    let mut args: Vec<String> = std::env::args().collect();
+    // `flux mini submit|run|batch|alloc|bulksubmit` is the older spelling of these commands.
+    if args.get(1).map(String::as_str) == Some("mini") {
+        args.remove(1);
+    }
+    match P::try_parse_from(&args) {
         Ok(parsed) => parsed,
         Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
             e.exit()
@@ -18,7 +23,6 @@ pub fn parse_args<P: Parser>() -> P {
             std::process::exit(1);
         }
         Err(e) => {
-            let args: Vec<String> = std::env::args().collect();
             let cmd = args
                 .get(1)
                 .filter(|a| !a.starts_with('-'))
