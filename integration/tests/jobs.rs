@@ -329,3 +329,35 @@ fn bulksubmit_watch_and_mini_aliases() {
     assert_eq!(stdout(&out), "watched\n");
     assert_eq!(inst.shutdown(), 0);
 }
+
+#[test]
+fn a_restarted_instance_knows_its_jobs() {
+    let state = tempfile::tempdir().unwrap();
+    let statedir = format!("-Sstatedir={}", state.path().display());
+    let first = Instance::start(&[&statedir]);
+    let done = first.ok(&["submit", "echo", "before"]).trim().to_string();
+    first.ok(&["job", "wait-event", "-t", "10", &done, "clean"]);
+    first.ok(&["queue", "stop"]);
+    let pending = first.ok(&["submit", "echo", "after"]).trim().to_string();
+    first.ok(&["queue", "start"]);
+    let running = first.ok(&["submit", "sleep", "300"]).trim().to_string();
+    first.ok(&["job", "wait-event", "-t", "10", &running, "start"]);
+    first.ok(&["queue", "stop"]);
+    let queued = first.ok(&["submit", "echo", "queued"]).trim().to_string();
+    assert_eq!(first.shutdown(), 0);
+
+    let second = Instance::start(&[&statedir]);
+    assert_eq!(second.ok(&["job", "attach", &done]), "before\n");
+    let log = second.ok(&["job", "eventlog", &running]);
+    assert!(log.contains("running when the instance restarted"), "{log}");
+    second.ok(&["job", "wait-event", "-t", "10", &queued, "clean"]);
+    assert_eq!(second.ok(&["job", "attach", &queued]), "queued\n");
+    second.ok(&["job", "wait-event", "-t", "10", &pending, "clean"]);
+    let newer = second.ok(&["submit", "true"]).trim().to_string();
+    let dec = |id: &str| second.ok(&["job", "id", id]).trim().parse::<u64>().unwrap();
+    assert!(
+        dec(&newer) > dec(&queued),
+        "new ids come after the old ones"
+    );
+    assert_eq!(second.shutdown(), 0);
+}

@@ -4,7 +4,9 @@
 //!
 //! [`Deliver`]: crate::msg::Deliver
 
+use std::cell::RefCell;
 use std::collections::HashMap;
+use std::rc::Rc;
 
 use actix::Addr;
 use bytes::Bytes;
@@ -19,12 +21,19 @@ enum Waiter {
     Stream(mpsc::UnboundedSender<Envelope>),
 }
 
-/// The pending rpcs of one module.
+/// The pending rpcs of one module. Clones share them, so an async task of the module (on
+/// the module's thread) can make rpcs too.
+#[derive(Clone)]
 pub struct RpcClient {
     name: String,
     owner: u32,
     broker: Addr<Broker>,
-    pending: HashMap<u32, Waiter>,
+    state: Rc<RefCell<Pending>>,
+}
+
+#[derive(Default)]
+struct Pending {
+    waiters: HashMap<u32, Waiter>,
     next_tag: u32,
 }
 
@@ -35,23 +44,25 @@ impl RpcClient {
             name: name.into(),
             owner,
             broker,
-            pending: HashMap::new(),
-            next_tag: 0,
+            state: Rc::default(),
         }
     }
 
-    fn send(&mut self, mut req: Envelope, waiter: Waiter) {
-        loop {
-            self.next_tag = self.next_tag.wrapping_add(1);
-            if self.next_tag != 0 && !self.pending.contains_key(&self.next_tag) {
-                break;
+    fn send(&self, mut req: Envelope, waiter: Waiter) {
+        {
+            let mut st = self.state.borrow_mut();
+            loop {
+                st.next_tag = st.next_tag.wrapping_add(1);
+                if st.next_tag != 0 && !st.waiters.contains_key(&st.next_tag) {
+                    break;
+                }
             }
+            req.matchtag = st.next_tag;
+            st.waiters.insert(req.matchtag, waiter);
         }
-        req.matchtag = self.next_tag;
         req.userid = self.owner;
         req.rolemask = role::OWNER;
         req.route.push(self.name.clone());
-        self.pending.insert(req.matchtag, waiter);
         self.broker.do_send(Route {
             from: self.name.clone(),
             msg: req,
@@ -61,7 +72,7 @@ impl RpcClient {
     /// Send a request; the future resolves with its response (an error response becomes
     /// [`Error::Rpc`]). Poll it from the module's context (e.g. `ctx.spawn(fut.into_actor(self))`).
     pub fn call(
-        &mut self,
+        &self,
         topic: &str,
         nodeid: u32,
         payload: Bytes,
@@ -93,7 +104,7 @@ impl RpcClient {
     }
 
     /// Send a request that expects no response.
-    pub fn notify(&mut self, topic: &str, nodeid: u32, payload: Bytes) {
+    pub fn notify(&self, topic: &str, nodeid: u32, payload: Bytes) {
         let mut req = Envelope::request(topic, nodeid, payload);
         req.flags |= flags::NORESPONSE;
         req.userid = self.owner;
@@ -109,17 +120,18 @@ impl RpcClient {
     pub fn on_response(&mut self, rsp: Envelope) -> bool {
         let tag = rsp.matchtag;
         let last = rsp.errnum != 0 || !rsp.is_streaming();
-        match self.pending.get(&tag) {
+        let mut st = self.state.borrow_mut();
+        match st.waiters.get(&tag) {
             None => false,
             Some(Waiter::Stream(tx)) => {
                 let closed = tx.send(rsp).is_err();
                 if last || closed {
-                    self.pending.remove(&tag);
+                    st.waiters.remove(&tag);
                 }
                 true
             }
             Some(Waiter::One(_)) => {
-                if let Some(Waiter::One(tx)) = self.pending.remove(&tag) {
+                if let Some(Waiter::One(tx)) = st.waiters.remove(&tag) {
                     let _ = tx.send(rsp);
                 }
                 true
@@ -129,7 +141,14 @@ impl RpcClient {
 
     /// Fail every pending rpc (the module is stopping).
     pub fn cancel_all(&mut self) {
-        for (_, waiter) in self.pending.drain() {
+        let waiters: Vec<Waiter> = self
+            .state
+            .borrow_mut()
+            .waiters
+            .drain()
+            .map(|(_, w)| w)
+            .collect();
+        for waiter in waiters {
             if let Waiter::Stream(tx) = waiter {
                 let end = Envelope {
                     errnum: errno::ECANCELED,
@@ -142,6 +161,6 @@ impl RpcClient {
 
     /// Number of rpcs awaiting a response.
     pub fn pending(&self) -> usize {
-        self.pending.len()
+        self.state.borrow().waiters.len()
     }
 }

@@ -37,6 +37,10 @@ pub struct JobIngest {
     epoch: Instant,
     pending: Vec<Pending>,
     in_flight: bool,
+    /// Submissions held until ids can be handed out (the job manager has told us the
+    /// largest id of a previous life of the instance); `None` once ready.
+    held: Option<Vec<Envelope>>,
+    rank: u32,
 }
 
 /// Start the module (no arguments).
@@ -59,6 +63,8 @@ pub fn start(ctx: ModuleContext) -> Result<ModuleHandle, String> {
         epoch: Instant::now(),
         pending: Vec::new(),
         in_flight: false,
+        held: Some(Vec::new()),
+        rank: ctx.rank,
     }
     .start();
     Ok(ModuleHandle {
@@ -116,6 +122,10 @@ impl JobIngest {
     }
 
     fn submit(&mut self, req: Envelope, ctx: &mut Context<Self>) {
+        if let Some(held) = self.held.as_mut() {
+            held.push(req);
+            return;
+        }
         let sub = match validate(&req) {
             Ok(sub) => sub,
             Err((errnum, text)) => return self.reply(req.error_response(errnum, text)),
@@ -189,6 +199,48 @@ impl JobIngest {
 
 impl Actor for JobIngest {
     type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        let call = self.rpc.call(
+            "job-manager.max-id",
+            flux_proto::nodeid::ANY,
+            Bytes::from_static(b"{}"),
+        );
+        let me = ctx.address();
+        actix::spawn(async move {
+            // Without a job manager there is no history to continue after.
+            let max = match call.await {
+                Ok(rsp) => rsp
+                    .json::<Value>()
+                    .ok()
+                    .and_then(|v| v.get("id")?.as_u64())
+                    .unwrap_or(0),
+                Err(_) => 0,
+            };
+            me.do_send(Ready(JobId(max)));
+        });
+    }
+}
+
+/// Ids may be handed out, after this one.
+#[derive(Message)]
+#[rtype(result = "()")]
+struct Ready(JobId);
+
+impl Handler<Ready> for JobIngest {
+    type Result = ();
+
+    fn handle(&mut self, Ready(max): Ready, ctx: &mut Context<Self>) {
+        if max.0 != 0
+            && let Ok(fluid) = FluidGenerator::resume_after(self.rank, max)
+        {
+            self.fluid = fluid;
+            self.epoch = Instant::now();
+        }
+        for req in self.held.take().unwrap_or_default() {
+            self.submit(req, ctx);
+        }
+    }
 }
 
 impl Handler<Deliver> for JobIngest {

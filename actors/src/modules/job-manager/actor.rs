@@ -36,6 +36,10 @@ pub struct JobManagerActor {
     /// Keys (R) waiting for the next KVS commit.
     puts: Vec<(String, String)>,
     commit_in_flight: bool,
+    /// Jobs of a previous life are loaded from the KVS.
+    restored: bool,
+    /// `job-manager.max-id` requests waiting for the restore.
+    max_id_waiters: Vec<Envelope>,
     /// Jobs with a `sched.alloc` request out.
     alloc_inflight: std::collections::HashSet<JobId>,
     /// Alloc requests held back while scheduling is stopped.
@@ -68,6 +72,8 @@ pub fn start(ctx: ModuleContext) -> Result<ModuleHandle, String> {
         commit_in_flight: false,
         deferred: HashMap::new(),
         alloc_inflight: Default::default(),
+        restored: false,
+        max_id_waiters: Vec::new(),
         journal: Vec::new(),
         waiters: HashMap::new(),
     }
@@ -480,6 +486,14 @@ impl JobManagerActor {
                 None
             }
             "job-manager.list" => Some(self.list(&msg)),
+            "job-manager.max-id" if !self.restored => {
+                self.max_id_waiters.push(msg);
+                None
+            }
+            "job-manager.max-id" => {
+                self.answer_max_id(&msg);
+                None
+            }
             "job-manager.events-journal" => {
                 if msg.is_streaming() {
                     self.journal.push(msg);
@@ -550,6 +564,12 @@ impl JobManagerActor {
             accepted += 1;
         }
         msg.response_json(&json!({ "accepted": accepted, "errors": errors }))
+    }
+
+    /// The largest job id known, so that job-ingest hands out larger ones.
+    fn answer_max_id(&self, req: &Envelope) {
+        let id = self.core.max_id().map(|id| id.0).unwrap_or(0);
+        self.reply(req.response_json(&json!({ "id": id })));
     }
 
     /// Jobs, most recent first: `{userid?, max?, active?}`.
@@ -638,6 +658,59 @@ impl JobManagerActor {
 
 impl Actor for JobManagerActor {
     type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        let rpc = self.rpc.clone();
+        let me = ctx.address();
+        actix::spawn(async move {
+            let (jobs, problems) = super::restore::load_jobs(rpc).await;
+            me.do_send(Restored { jobs, problems });
+        });
+    }
+}
+
+/// The jobs found in the KVS at start.
+#[derive(Message)]
+#[rtype(result = "()")]
+struct Restored {
+    jobs: Vec<(NewJob, flux_proto::types::JobRecord)>,
+    problems: Vec<String>,
+}
+
+impl Handler<Restored> for JobManagerActor {
+    type Result = ();
+
+    fn handle(&mut self, Restored { jobs, problems }: Restored, ctx: &mut Context<Self>) {
+        let mut out = Vec::new();
+        let t = now();
+        let count = jobs.len();
+        for (new, record) in jobs {
+            self.core.restore(new, record, t, &mut out);
+        }
+        self.core.settle_restored(t, &mut out);
+        for problem in problems {
+            self.broker.do_send(crate::msg::Log {
+                severity: 3,
+                appname: "job-manager".into(),
+                msg: format!("restart: {problem}"),
+            });
+        }
+        if count > 0 {
+            self.broker.do_send(crate::msg::Log {
+                severity: 6,
+                appname: "job-manager".into(),
+                msg: format!(
+                    "restart: {count} jobs restored, {} active",
+                    self.core.active_count()
+                ),
+            });
+        }
+        self.restored = true;
+        for req in std::mem::take(&mut self.max_id_waiters) {
+            self.answer_max_id(&req);
+        }
+        self.perform(out, ctx);
+    }
 }
 
 impl Handler<Deliver> for JobManagerActor {

@@ -137,6 +137,85 @@ impl JobManager {
         }
     }
 
+    /// Bring back a job found in the KVS after a restart, its eventlog replayed into
+    /// `record`. Inactive jobs stay as they were; pending ones are scheduled again; jobs
+    /// that were running are ended with an exception, since their processes are gone.
+    pub fn restore(&mut self, new: NewJob, record: JobRecord, now: f64, out: &mut Vec<Effect>) {
+        let id = new.id;
+        let state = record.state;
+        let deps: Vec<DepKind> = record
+            .dependencies
+            .iter()
+            .filter_map(|d| DepKind::from_description(d))
+            .collect();
+        self.jobs.insert(
+            id,
+            Job {
+                id,
+                userid: new.userid,
+                urgency: record.urgency.map(|u| u as u32).unwrap_or(new.urgency),
+                flags: new.flags,
+                jobspec: new.jobspec,
+                record,
+                alloc_pending: false,
+                has_resources: false,
+                exec_running: false,
+                deps: deps.clone(),
+                waited: false,
+            },
+        );
+        if !state.is_active() {
+            return;
+        }
+        self.active += 1;
+        for dep in &deps {
+            match dep {
+                DepKind::BeginTime(at) => out.push(Effect::Timer { id, at: *at }),
+                _ => {
+                    if let Some(target) = dep.target() {
+                        self.dependents.entry(target).or_default().insert(id);
+                    }
+                }
+            }
+        }
+        match state {
+            JobState::Depend => self.maybe_depend(id, now, out),
+            JobState::Priority => self.prioritize(id, now, out),
+            JobState::Sched => {
+                // flux-restart sends a scheduled job back to PRIORITY, then it is queued again.
+                self.post(id, Entry::new(now, "flux-restart"), out);
+                self.prioritize(id, now, out);
+            }
+            JobState::Run | JobState::Cleanup => {
+                let _ = self.raise(
+                    id,
+                    "exec",
+                    0,
+                    "job was running when the instance restarted",
+                    None,
+                    now,
+                    out,
+                );
+                self.maybe_clean(id, now, out);
+            }
+            _ => {}
+        }
+    }
+
+    /// Settle dependencies of restored jobs whose targets are already done (call once all
+    /// jobs are restored).
+    pub fn settle_restored(&mut self, now: f64, out: &mut Vec<Effect>) {
+        let targets: Vec<JobId> = self.dependents.keys().copied().collect();
+        for target in targets {
+            self.reevaluate(target, None, now, out);
+        }
+    }
+
+    /// The largest job id known (to resume id generation after it).
+    pub fn max_id(&self) -> Option<JobId> {
+        self.jobs.keys().max().copied()
+    }
+
     /// Check a new job's dependencies before accepting it.
     pub fn check_dependencies(&self, jobspec: &Jobspec) -> Result<Vec<DepKind>, JobError> {
         let deps = jobspec

@@ -242,3 +242,50 @@ fn alloc_denied_fails_the_job() {
     assert_eq!(jm.select(Some(USER), |s| s.is_active()), []);
     assert_eq!(jm.select(None, |s| s == JobState::Inactive), [id]);
 }
+
+#[test]
+fn restored_jobs_resume_or_end() {
+    use flux_proto::types::JobRecord;
+    // A first life: one job finished, one pending, one running.
+    let mut old = JobManager::default();
+    let (done, _) = submit(&mut old, 1, URGENCY_DEFAULT, vec![]);
+    run_to_end(&mut old, done, 0);
+    let (pending, _) = submit(&mut old, 2, URGENCY_DEFAULT, vec![]);
+    let (running, _) = submit(&mut old, 3, URGENCY_DEFAULT, vec![]);
+    let mut out = Vec::new();
+    old.on_alloc(running, 2.0, &mut out);
+    let record = |id| old.job(id).unwrap().record.clone();
+
+    let mut jm = JobManager::default();
+    let mut out = Vec::new();
+    for id in [done, pending, running] {
+        let new = NewJob {
+            id,
+            userid: USER,
+            urgency: URGENCY_DEFAULT,
+            flags: 0,
+            t_submit: 1.0,
+            jobspec: spec(),
+        };
+        jm.restore(new, record(id), 5.0, &mut out);
+    }
+    assert_eq!(jm.job(done).unwrap().state(), JobState::Inactive);
+    assert!(out.contains(&Effect::Alloc {
+        id: pending,
+        priority: 16
+    }));
+    let ended = jm.job(running).unwrap();
+    assert_eq!(ended.state(), JobState::Inactive);
+    assert!(
+        ended
+            .record
+            .fatal_exception
+            .as_ref()
+            .unwrap()
+            .note
+            .contains("restarted")
+    );
+    assert_eq!(jm.active_count(), 1);
+    assert_eq!(jm.max_id(), Some(running));
+    let _ = JobRecord::new();
+}

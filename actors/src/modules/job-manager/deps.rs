@@ -59,6 +59,20 @@ impl DepKind {
         })
     }
 
+    /// Parse a `dependency-add` description back (what a replayed eventlog holds).
+    pub fn from_description(text: &str) -> Option<Self> {
+        let (kind, value) = text.split_once('=')?;
+        let id = || JobId::parse(value).ok();
+        Some(match kind {
+            "after-start" => DepKind::AfterStart(id()?),
+            "after-finish" => DepKind::AfterFinish(id()?),
+            "after-success" => DepKind::AfterSuccess(id()?),
+            "after-failure" => DepKind::AfterFailure(id()?),
+            "begin-time" => DepKind::BeginTime(value.parse().ok()?),
+            _ => return None,
+        })
+    }
+
     /// The job this depends on, if any.
     pub fn target(&self) -> Option<JobId> {
         match *self {
@@ -117,6 +131,18 @@ mod tests {
             dep("begin-time", "inf"),
             Err(DepError::BeginTime(_))
         ));
+    }
+
+    #[test]
+    fn descriptions_round_trip() {
+        for dep in [
+            DepKind::AfterSuccess(JobId(1 << 30)),
+            DepKind::AfterStart(JobId(5)),
+            DepKind::BeginTime(12.5),
+        ] {
+            assert_eq!(DepKind::from_description(&dep.description()), Some(dep));
+        }
+        assert_eq!(DepKind::from_description("singleton"), None);
     }
 
     #[test]

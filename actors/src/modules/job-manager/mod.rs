@@ -8,5 +8,6 @@ pub mod core;
 mod core_tests;
 pub mod deps;
 mod queue;
+mod restore;
 
 pub use actor::{JobManagerActor, start};
