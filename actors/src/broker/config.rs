@@ -30,6 +30,7 @@ pub fn default_modules() -> Vec<(String, Vec<String>)> {
         ("heartbeat".to_string(), Vec::new()),
         ("rexec".to_string(), Vec::new()),
         ("kvs".to_string(), Vec::new()),
+        ("resource".to_string(), Vec::new()),
         ("job-manager".to_string(), Vec::new()),
         ("job-ingest".to_string(), Vec::new()),
         ("job-exec".to_string(), Vec::new()),
@@ -39,7 +40,7 @@ pub fn default_modules() -> Vec<(String, Vec<String>)> {
 
 /// Modules every rank loads; the others run on rank 0 only (where requests with nodeid ANY
 /// find them by going up the tree).
-const ALL_RANK_MODULES: &[&str] = &["heartbeat", "rexec"];
+const ALL_RANK_MODULES: &[&str] = &["heartbeat", "rexec", "resource"];
 
 /// The default modules of `rank`.
 pub fn default_modules_for(rank: u32) -> Vec<(String, Vec<String>)> {

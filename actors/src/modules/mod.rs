@@ -13,6 +13,7 @@ pub mod job_ingest;
 #[path = "job-manager/mod.rs"]
 pub mod job_manager;
 pub mod kvs;
+pub mod resource;
 pub mod rexec;
 mod rpc;
 pub mod sched_protocol;
@@ -71,6 +72,11 @@ pub static REGISTRY: &[ModuleSpec] = &[
         name: "kvs",
         services: &["kvs-watch", "content"],
         start: kvs::start,
+    },
+    ModuleSpec {
+        name: "resource",
+        services: &[],
+        start: resource::start,
     },
     ModuleSpec {
         name: "job-ingest",

@@ -63,13 +63,15 @@ pub struct Inventory {
 }
 
 impl Inventory {
-    /// An instance of `size` brokers whose R is configured (`resource.path`).
+    /// An instance of `size` brokers whose R is configured (`resource.path`). Every broker
+    /// counts as online from the start: the instance runs nothing before all have joined,
+    /// and waiting for each one's registration would race with the first commands.
     pub fn configured(r: ResourceSet, size: u32) -> Self {
         Inventory {
             size,
             r: Some(r),
             pieces: BTreeMap::new(),
-            online: IdSet::new(),
+            online: IdSet::from_range(0, size.saturating_sub(1)),
             drained: BTreeMap::new(),
         }
     }
@@ -77,8 +79,11 @@ impl Inventory {
     /// An instance of `size` brokers whose R is assembled from each rank's discovery.
     pub fn discovered(size: u32) -> Self {
         Inventory {
+            size,
             r: None,
-            ..Inventory::configured(ResourceSet::new(), size)
+            pieces: BTreeMap::new(),
+            online: IdSet::new(),
+            drained: BTreeMap::new(),
         }
     }
 

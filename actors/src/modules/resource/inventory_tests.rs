@@ -10,10 +10,9 @@ fn node(rank: u32, host: &str, cores: &str) -> ResourceSet {
 
 /// Four ranks on hosts pi0..pi3 with 4 cores each, all online.
 fn four() -> Inventory {
-    let r = ResourceSet::from_nodes(
-        (0..4).map(|i| (i, format!("pi{i}"), ids("0-3"), IdSet::new())),
-    )
-    .unwrap();
+    let r =
+        ResourceSet::from_nodes((0..4).map(|i| (i, format!("pi{i}"), ids("0-3"), IdSet::new())))
+            .unwrap();
     let mut inv = Inventory::configured(r, 4);
     for rank in 0..4 {
         inv.register(rank, None).unwrap();
@@ -43,11 +42,10 @@ fn bad_registrations_are_refused() {
 }
 
 #[test]
-fn configured_r_ranks_come_up_as_brokers_register() {
-    let r = ResourceSet::from_nodes((0..3).map(|i| (i, "sim", ids("0-63"), IdSet::new())))
-        .unwrap();
+fn configured_r_ranks_with_a_broker_are_up() {
+    let r = ResourceSet::from_nodes((0..3).map(|i| (i, "sim", ids("0-63"), IdSet::new()))).unwrap();
     let mut inv = Inventory::configured(r, 1);
-    assert!(inv.available().is_empty());
+    assert_eq!(inv.available(), ids("0"));
     inv.register(0, None).unwrap();
     // Ranks 1-2 have no broker: never up.
     assert_eq!(inv.available(), ids("0"));
@@ -65,29 +63,50 @@ fn targets_are_ranks_or_hosts() {
         inv.resolve("7").unwrap_err().to_string(),
         "invalid ranks 7: the instance has ranks 0-3"
     );
-    assert_eq!(inv.resolve("foo").unwrap_err().to_string(), "unknown host foo");
+    assert_eq!(
+        inv.resolve("foo").unwrap_err().to_string(),
+        "unknown host foo"
+    );
     assert!(inv.resolve("pi[").is_err());
 }
 
 #[test]
 fn drain_modes() {
     let mut inv = four();
-    inv.drain(&ids("1-2"), "bad disk", DrainMode::Fail, 10.0).unwrap();
+    inv.drain(&ids("1-2"), "bad disk", DrainMode::Fail, 10.0)
+        .unwrap();
     assert_eq!(inv.available(), ids("0,3"));
-    let err = inv.drain(&ids("2-3"), "x", DrainMode::Fail, 11.0).unwrap_err();
+    let err = inv
+        .drain(&ids("2-3"), "x", DrainMode::Fail, 11.0)
+        .unwrap_err();
     assert_eq!(err.to_string(), "rank 2 already drained");
     // Nothing changed by the failed request.
     assert_eq!(inv.drained(), ids("1-2"));
 
-    inv.drain(&ids("2-3"), "new", DrainMode::Update, 12.0).unwrap();
+    inv.drain(&ids("2-3"), "new", DrainMode::Update, 12.0)
+        .unwrap();
     let status = inv.status();
-    assert_eq!(status["drain"]["1-2"], json!({"timestamp": 10.0, "reason": "bad disk"}));
-    assert_eq!(status["drain"]["3"], json!({"timestamp": 12.0, "reason": "new"}));
+    assert_eq!(
+        status["drain"]["1-2"],
+        json!({"timestamp": 10.0, "reason": "bad disk"})
+    );
+    assert_eq!(
+        status["drain"]["3"],
+        json!({"timestamp": 12.0, "reason": "new"})
+    );
 
-    inv.drain(&ids("1"), "over", DrainMode::Overwrite, 13.0).unwrap();
-    assert_eq!(inv.status()["drain"]["1"], json!({"timestamp": 10.0, "reason": "over"}));
-    inv.drain(&ids("1"), "over", DrainMode::ForceOverwrite, 14.0).unwrap();
-    assert_eq!(inv.status()["drain"]["1"], json!({"timestamp": 14.0, "reason": "over"}));
+    inv.drain(&ids("1"), "over", DrainMode::Overwrite, 13.0)
+        .unwrap();
+    assert_eq!(
+        inv.status()["drain"]["1"],
+        json!({"timestamp": 10.0, "reason": "over"})
+    );
+    inv.drain(&ids("1"), "over", DrainMode::ForceOverwrite, 14.0)
+        .unwrap();
+    assert_eq!(
+        inv.status()["drain"]["1"],
+        json!({"timestamp": 14.0, "reason": "over"})
+    );
 }
 
 #[test]

@@ -36,8 +36,8 @@ use crate::msg::{Deliver, Log, Route, Stop};
 use crate::tracer::Probe;
 
 /// How often and how long a rank retries reaching rank 0 while the tree comes up.
-const REGISTER_RETRY: Duration = Duration::from_millis(100);
-const REGISTER_TRIES: u32 = 600;
+const REGISTER_RETRY: Duration = Duration::from_millis(20);
+const REGISTER_TRIES: u32 = 3000;
 
 /// The resource module's actor.
 pub struct Resource {
@@ -61,8 +61,7 @@ pub struct Resource {
 
 /// Read and parse the R file of `resource.path`.
 fn read_r(path: &str) -> Result<ResourceSet, String> {
-    let text =
-        std::fs::read_to_string(path).map_err(|e| format!("resource: {path}: {e}"))?;
+    let text = std::fs::read_to_string(path).map_err(|e| format!("resource: {path}: {e}"))?;
     ResourceSet::parse(&text).map_err(|e| format!("resource: {path}: invalid R: {e}"))
 }
 
@@ -79,8 +78,18 @@ fn discover(ctx: &ModuleContext, hostname: &str) -> Result<ResourceSet, String> 
 /// Start the module (no arguments).
 pub fn start(ctx: ModuleContext) -> Result<ModuleHandle, String> {
     ctx.args.clone().finish("resource")?;
-    let size = ctx.attrs.get("size").ok().and_then(|s| s.parse().ok()).unwrap_or(1);
-    let owner = ctx.attrs.get("security.owner").ok().and_then(|s| s.parse().ok()).unwrap_or(0);
+    let size = ctx
+        .attrs
+        .get("size")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1);
+    let owner = ctx
+        .attrs
+        .get("security.owner")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
     let hostname = ctx.attrs.get("hostname").unwrap_or("localhost").to_string();
     let configured = match ctx.attrs.get("resource.path") {
         Ok(path) if ctx.rank == 0 => Some(read_r(path)?),
@@ -144,10 +153,15 @@ impl Resource {
             "rank": self.rank,
             "R": self.piece.as_ref().map(ResourceSet::to_value),
         });
-        let call = self.rpc.call("resource.register", 0, Bytes::from(body.to_string()));
+        let call = self
+            .rpc
+            .call("resource.register", 0, Bytes::from(body.to_string()));
         ctx.spawn(call.into_actor(self).map(|result, act, ctx| {
             let Err(e) = result else { return };
-            let retry = matches!(e.errnum(), errno::EHOSTUNREACH | errno::ENOSYS | errno::EAGAIN);
+            let retry = matches!(
+                e.errnum(),
+                errno::EHOSTUNREACH | errno::ENOSYS | errno::EAGAIN
+            );
             if retry && act.tries < REGISTER_TRIES {
                 act.tries += 1;
                 ctx.run_later(REGISTER_RETRY, |act, ctx| act.register_upstream(ctx));
@@ -169,9 +183,11 @@ impl Resource {
             Err(e) => return self.log(3, format!("cannot encode resource.R: {e}")),
         };
         let body = json!({ "namespace": "primary", "flags": 0, "ops": ops });
-        let call = self
-            .rpc
-            .call("kvs.commit", flux_proto::nodeid::ANY, Bytes::from(body.to_string()));
+        let call = self.rpc.call(
+            "kvs.commit",
+            flux_proto::nodeid::ANY,
+            Bytes::from(body.to_string()),
+        );
         ctx.spawn(call.into_actor(self).map(|result, act, _| {
             if let Err(e) = result {
                 act.log(6, format!("resource.R not written to the KVS: {e}"));
@@ -186,7 +202,9 @@ impl Actor for Resource {
     fn started(&mut self, ctx: &mut Context<Self>) {
         if self.rank == 0 {
             let piece = self.piece.clone();
-            self.on_register(0, piece, ctx);
+            if let Err(e) = self.on_register(0, piece, ctx) {
+                self.log(3, format!("rank 0: {e}"));
+            }
         } else {
             self.register_upstream(ctx);
         }
@@ -222,3 +240,6 @@ impl Handler<Stop> for Resource {
         ctx.stop();
     }
 }
+
+#[cfg(test)]
+mod acquire_tests;

@@ -4,7 +4,7 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use actix::prelude::*;
-use flux_proto::types::{IdSet, ResourceSet};
+use flux_proto::types::ResourceSet;
 use flux_proto::{Envelope, errno};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -59,12 +59,11 @@ impl Resource {
         match method {
             "disconnect" => {
                 let client = msg.route.last().cloned();
-                self.subscribers.retain(|s| s.route.last() != client.as_ref());
+                self.subscribers
+                    .retain(|s| s.route.last() != client.as_ref());
             }
             "register" if self.rank == 0 => self.handle_register(&msg, ctx),
-            "status" | "drain" | "undrain" | "acquire" if self.rank != 0 => {
-                self.relay(msg, ctx)
-            }
+            "status" | "drain" | "undrain" | "acquire" if self.rank != 0 => self.relay(msg, ctx),
             "status" | "drain" | "undrain" | "acquire" => {
                 if self.inv.as_ref().and_then(Inventory::r).is_none() {
                     // R is still being assembled: answer once it is complete.
@@ -123,17 +122,19 @@ impl Resource {
         let Some(inv) = self.inv.as_mut() else {
             return Ok(());
         };
-        let first_r = inv.r().is_some() && rank == 0 && inv.online().is_empty();
+        // A configured R is complete from the start: write it when rank 0 registers.
+        let first_r = inv.r().is_some() && rank == 0 && self.rank == 0;
         let completed = inv.register(rank, piece)?;
         if completed || first_r {
             self.commit_r(ctx);
         }
+        // Announce first: deferred acquires then start from the current state.
+        self.announce();
         if completed {
             for msg in std::mem::take(&mut self.deferred) {
                 self.serve(msg);
             }
         }
-        self.announce();
         Ok(())
     }
 
@@ -209,14 +210,4 @@ impl Resource {
         }
         self.announced = now;
     }
-}
-
-/// For tests and tools: the ranks a status response lists as drained.
-pub fn drained_ranks(status: &Value) -> IdSet {
-    status["drain"]
-        .as_object()
-        .into_iter()
-        .flat_map(|m| m.keys())
-        .filter_map(|k| IdSet::parse(k).ok())
-        .fold(IdSet::new(), |acc, s| acc.union(&s))
 }

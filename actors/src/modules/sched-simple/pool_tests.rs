@@ -310,4 +310,15 @@ fn pool_speed() {
         let per = start.elapsed().as_secs_f64() * 1e6 / f64::from(n);
         println!("{label}: {n} allocs (+ frees), {per:.2} us each");
     }
+    // Worst case: a full 1024-node pool, every node scanned, then the feasibility check.
+    let mut pool = Pool::all_up(&r(1024, 32, 0));
+    pool.alloc_request(&Request::slots(1024 * 32, 1), 0.0)
+        .unwrap()
+        .unwrap();
+    let start = Instant::now();
+    for _ in 0..10_000 {
+        assert_eq!(pool.alloc_request(&Request::slots(1, 1), 0.0), Ok(None));
+    }
+    let per = start.elapsed().as_secs_f64() * 1e6 / 10_000.0;
+    println!("1024 nodes full, request must wait: {per:.2} us each");
 }
