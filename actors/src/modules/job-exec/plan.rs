@@ -24,6 +24,9 @@ pub struct Plan {
     /// Environment shared by all tasks (task-specific variables are added at spawn).
     pub env: BTreeMap<String, String>,
     pub cwd: Option<String>,
+    /// Files for the tasks' stdout and stderr (`--output`/`--error`), instead of the KVS.
+    pub stdout_path: Option<String>,
+    pub stderr_path: Option<String>,
 }
 
 /// Why a job cannot be run.
@@ -71,12 +74,40 @@ pub fn plan(id: JobId, jobspec: &Jobspec, nnodes: u64, uri: &str) -> Result<Plan
     env.insert("FLUX_JOB_NNODES".into(), nnodes.max(1).to_string());
     env.insert("FLUX_URI".into(), uri.to_string());
     env.insert("FLUX_KVS_NAMESPACE".into(), format!("job-{}", id.0));
+    let cwd = jobspec.cwd().map(str::to_string);
+    let path = |stream: &str| {
+        jobspec
+            .get_attribute(&format!("system.shell.options.output.{stream}.path"))
+            .and_then(|v| {
+                v.as_str()
+                    .map(|p| render_path(p, id, jobspec, cwd.as_deref()))
+            })
+    };
+    let stdout_path = path("stdout");
+    // `--output` alone sends stderr to the same file, as in Flux.
+    let stderr_path = path("stderr").or_else(|| stdout_path.clone());
     Ok(Plan {
         mode,
         limit,
         env,
-        cwd: jobspec.cwd().map(str::to_string),
+        cwd,
+        stdout_path,
+        stderr_path,
     })
+}
+
+/// Expand `{{id}}` (and `{{jobid}}`, `{{id.dec}}`, `{{name}}`) in an output path, relative
+/// to the job's working directory.
+fn render_path(template: &str, id: JobId, jobspec: &Jobspec, cwd: Option<&str>) -> String {
+    let path = template
+        .replace("{{id}}", &id.to_f58())
+        .replace("{{jobid}}", &id.to_f58())
+        .replace("{{id.dec}}", &id.0.to_string())
+        .replace("{{name}}", &jobspec.job_name().unwrap_or_default());
+    match cwd {
+        Some(dir) if !path.starts_with('/') => format!("{dir}/{path}"),
+        _ => path,
+    }
 }
 
 #[cfg(test)]
@@ -121,5 +152,19 @@ mod tests {
         assert_eq!(plan.env["FLUX_JOB_NNODES"], "2");
         assert_eq!(plan.env["FLUX_URI"], "local:///x");
         assert_eq!(plan.env["FLUX_JOB_ID"], JobId(1 << 30).to_f58());
+        assert_eq!(plan.stdout_path, None);
+    }
+
+    #[test]
+    fn output_paths_are_rendered() {
+        let spec = JobspecBuilder::new(["true"])
+            .cwd("/w")
+            .output("out.{{id}}")
+            .build()
+            .unwrap();
+        let plan = plan(JobId(1 << 30), &spec, 1, "u").unwrap();
+        let expected = format!("/w/out.{}", JobId(1 << 30).to_f58());
+        assert_eq!(plan.stdout_path.as_deref(), Some(expected.as_str()));
+        assert_eq!(plan.stderr_path, plan.stdout_path);
     }
 }

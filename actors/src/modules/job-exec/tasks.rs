@@ -28,8 +28,8 @@ pub(super) fn spawn(
         .env("FLUX_TASK_RANK", rank.to_string())
         .env("FLUX_TASK_LOCAL_ID", rank.to_string())
         .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stdout(sink(plan.stdout_path.as_deref())?)
+        .stderr(sink(plan.stderr_path.as_deref())?)
         .process_group(0);
     if let Some(cwd) = &plan.cwd {
         command.current_dir(cwd);
@@ -48,6 +48,21 @@ pub(super) fn spawn(
         exec.do_send(JobEvent::TaskExited { id, rank, status });
     });
     Ok(pid)
+}
+
+/// Where a stream goes: a file opened for appending (shared by all tasks), or a pipe to
+/// the output eventlog.
+fn sink(path: Option<&str>) -> std::io::Result<Stdio> {
+    match path {
+        Some(path) => {
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)?;
+            Ok(Stdio::from(file))
+        }
+        None => Ok(Stdio::piped()),
+    }
 }
 
 async fn pump(
