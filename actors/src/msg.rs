@@ -4,7 +4,7 @@
 //! [`Route`]. Responses find their way back by popping the route stack, as in Flux.
 
 use actix::prelude::*;
-use flux_proto::Envelope;
+pub use flux_proto::Envelope;
 
 use crate::tracer::Probe;
 

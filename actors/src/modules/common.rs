@@ -31,7 +31,7 @@ impl ModuleArgs {
     }
 
     /// Fail on arguments the module did not take.
-    pub fn finish(self, module: &str) -> Result<(), String> {
+    pub fn finish(&self, module: &str) -> Result<(), String> {
         match self.0.keys().next() {
             None => Ok(()),
             Some(key) => Err(format!("{module}: unknown argument '{key}'")),

@@ -10,6 +10,8 @@ pub mod heartbeat;
 pub mod job_exec;
 #[path = "job-ingest/mod.rs"]
 pub mod job_ingest;
+#[path = "job-list/mod.rs"]
+pub mod job_list;
 #[path = "job-manager/mod.rs"]
 pub mod job_manager;
 pub mod kvs;
@@ -41,10 +43,68 @@ pub struct ModuleContext {
     pub probe: Probe,
 }
 
+impl ModuleContext {
+    /// The instance owner's uid (`security.owner`).
+    pub fn owner(&self) -> u32 {
+        self.attrs.get("security.owner").ok().and_then(|s| s.parse().ok()).unwrap_or(0)
+    }
+
+    /// An rpc client sending as this module, with the owner's credentials.
+    pub fn rpc(&self) -> RpcClient {
+        RpcClient::new(self.name.clone(), self.owner(), self.broker.clone())
+    }
+
+    /// What the module sends its responses through.
+    pub fn outbox(&self) -> Outbox {
+        Outbox {
+            name: self.name.clone(),
+            broker: self.broker.clone(),
+            probe: self.probe.clone(),
+        }
+    }
+}
+
+/// Where a module's messages leave: to its broker, from its route id, counted by its probe.
+#[derive(Clone)]
+pub struct Outbox {
+    name: String,
+    broker: Addr<Broker>,
+    probe: Probe,
+}
+
+impl Outbox {
+    /// Send a response (or any message) on its way.
+    pub fn send(&self, msg: crate::msg::Envelope) {
+        self.probe.sent();
+        self.broker.do_send(crate::msg::Route {
+            from: self.name.clone(),
+            msg,
+        });
+    }
+
+    /// The module's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
 /// How the broker reaches a running module.
 pub struct ModuleHandle {
     pub deliver: Recipient<Deliver>,
     pub stop: Recipient<Stop>,
+}
+
+impl ModuleHandle {
+    /// The handle of a module actor that takes [`Deliver`] and [`Stop`].
+    pub fn of<A>(addr: Addr<A>) -> Self
+    where
+        A: Actor<Context = Context<A>> + Handler<Deliver> + Handler<Stop>,
+    {
+        ModuleHandle {
+            deliver: addr.clone().recipient(),
+            stop: addr.recipient(),
+        }
+    }
 }
 
 /// A module this build can load.
@@ -87,6 +147,11 @@ pub static REGISTRY: &[ModuleSpec] = &[
         name: "job-manager",
         services: &[],
         start: job_manager::start,
+    },
+    ModuleSpec {
+        name: "job-list",
+        services: &[],
+        start: job_list::start,
     },
     ModuleSpec {
         name: "job-exec",

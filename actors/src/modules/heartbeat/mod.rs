@@ -40,10 +40,7 @@ pub fn start(mut ctx: ModuleContext) -> Result<ModuleHandle, String> {
         probe: ctx.probe,
     }
     .start();
-    Ok(ModuleHandle {
-        deliver: addr.clone().recipient(),
-        stop: addr.recipient(),
-    })
+    Ok(ModuleHandle::of(addr))
 }
 
 /// A period in Flux Standard Duration; it must be positive and finite.

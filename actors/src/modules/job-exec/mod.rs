@@ -56,14 +56,8 @@ pub struct JobExec {
 /// Start the module (no arguments).
 pub fn start(ctx: ModuleContext) -> Result<ModuleHandle, String> {
     ctx.args.finish("job-exec")?;
-    let owner = ctx
-        .attrs
-        .get("security.owner")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
     let addr = JobExec {
-        rpc: RpcClient::new(ctx.name.clone(), owner, ctx.broker.clone()),
+        rpc: ctx.rpc(),
         name: ctx.name,
         broker: ctx.broker,
         probe: ctx.probe,
@@ -73,10 +67,7 @@ pub fn start(ctx: ModuleContext) -> Result<ModuleHandle, String> {
         commit_in_flight: false,
     }
     .start();
-    Ok(ModuleHandle {
-        deliver: addr.clone().recipient(),
-        stop: addr.recipient(),
-    })
+    Ok(ModuleHandle::of(addr))
 }
 
 #[derive(Deserialize)]

@@ -46,14 +46,8 @@ pub struct JobIngest {
 /// Start the module (no arguments).
 pub fn start(ctx: ModuleContext) -> Result<ModuleHandle, String> {
     ctx.args.finish("job-ingest")?;
-    let owner = ctx
-        .attrs
-        .get("security.owner")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
     let fluid = FluidGenerator::new(ctx.rank, 0).map_err(|e| format!("job-ingest: {e}"))?;
-    let rpc = RpcClient::new(ctx.name.clone(), owner, ctx.broker.clone());
+    let rpc = ctx.rpc();
     let addr = JobIngest {
         name: ctx.name,
         broker: ctx.broker,
@@ -67,10 +61,7 @@ pub fn start(ctx: ModuleContext) -> Result<ModuleHandle, String> {
         rank: ctx.rank,
     }
     .start();
-    Ok(ModuleHandle {
-        deliver: addr.clone().recipient(),
-        stop: addr.recipient(),
-    })
+    Ok(ModuleHandle::of(addr))
 }
 
 /// The scheduler's verdict on a submission.

@@ -53,14 +53,8 @@ pub struct JobManagerActor {
 /// Start the module (no arguments).
 pub fn start(ctx: ModuleContext) -> Result<ModuleHandle, String> {
     ctx.args.finish("job-manager")?;
-    let owner = ctx
-        .attrs
-        .get("security.owner")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
     let addr = JobManagerActor {
-        rpc: RpcClient::new(ctx.name.clone(), owner, ctx.broker.clone()),
+        rpc: ctx.rpc(),
         name: ctx.name,
         broker: ctx.broker,
         probe: ctx.probe,
@@ -78,10 +72,7 @@ pub fn start(ctx: ModuleContext) -> Result<ModuleHandle, String> {
         waiters: HashMap::new(),
     }
     .start();
-    Ok(ModuleHandle {
-        deliver: addr.clone().recipient(),
-        stop: addr.recipient(),
-    })
+    Ok(ModuleHandle::of(addr))
 }
 
 fn now() -> f64 {

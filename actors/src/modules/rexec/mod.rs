@@ -40,10 +40,7 @@ pub fn start(ctx: ModuleContext) -> Result<ModuleHandle, String> {
         procs: HashMap::new(),
     }
     .start();
-    Ok(ModuleHandle {
-        deliver: addr.clone().recipient(),
-        stop: addr.recipient(),
-    })
+    Ok(ModuleHandle::of(addr))
 }
 
 #[derive(Deserialize)]

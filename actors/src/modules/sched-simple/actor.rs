@@ -41,14 +41,8 @@ pub struct SchedSimple {
 /// Start the module (no arguments).
 pub fn start(ctx: ModuleContext) -> Result<ModuleHandle, String> {
     ctx.args.finish("sched-simple")?;
-    let owner = ctx
-        .attrs
-        .get("security.owner")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
     let addr = SchedSimple {
-        rpc: RpcClient::new(ctx.name.clone(), owner, ctx.broker.clone()),
+        rpc: ctx.rpc(),
         name: ctx.name,
         broker: ctx.broker,
         probe: ctx.probe,
@@ -57,10 +51,7 @@ pub fn start(ctx: ModuleContext) -> Result<ModuleHandle, String> {
         allocated: Default::default(),
     }
     .start();
-    Ok(ModuleHandle {
-        deliver: addr.clone().recipient(),
-        stop: addr.recipient(),
-    })
+    Ok(ModuleHandle::of(addr))
 }
 
 /// An update from `resource.acquire`.
