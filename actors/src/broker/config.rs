@@ -32,6 +32,7 @@ pub fn default_modules() -> Vec<(String, Vec<String>)> {
         ("kvs".to_string(), Vec::new()),
         ("resource".to_string(), Vec::new()),
         ("job-manager".to_string(), Vec::new()),
+        ("job-list".to_string(), Vec::new()),
         ("job-ingest".to_string(), Vec::new()),
         ("job-exec".to_string(), Vec::new()),
         ("sched-simple".to_string(), Vec::new()),

@@ -53,39 +53,6 @@ impl ModuleContext {
     pub fn rpc(&self) -> RpcClient {
         RpcClient::new(self.name.clone(), self.owner(), self.broker.clone())
     }
-
-    /// What the module sends its responses through.
-    pub fn outbox(&self) -> Outbox {
-        Outbox {
-            name: self.name.clone(),
-            broker: self.broker.clone(),
-            probe: self.probe.clone(),
-        }
-    }
-}
-
-/// Where a module's messages leave: to its broker, from its route id, counted by its probe.
-#[derive(Clone)]
-pub struct Outbox {
-    name: String,
-    broker: Addr<Broker>,
-    probe: Probe,
-}
-
-impl Outbox {
-    /// Send a response (or any message) on its way.
-    pub fn send(&self, msg: crate::msg::Envelope) {
-        self.probe.sent();
-        self.broker.do_send(crate::msg::Route {
-            from: self.name.clone(),
-            msg,
-        });
-    }
-
-    /// The module's name.
-    pub fn name(&self) -> &str {
-        &self.name
-    }
 }
 
 /// How the broker reaches a running module.
