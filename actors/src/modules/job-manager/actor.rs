@@ -75,6 +75,13 @@ pub fn start(ctx: ModuleContext) -> Result<ModuleHandle, String> {
     Ok(ModuleHandle::of(addr))
 }
 
+/// The jobspec as the scheduler needs it: without the environment, often the bulk of it.
+fn sched_view(jobspec: &Jobspec) -> Value {
+    let mut view = jobspec.clone();
+    view.attributes.system.environment = None;
+    view.to_value()
+}
+
 fn now() -> f64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -223,9 +230,11 @@ impl JobManagerActor {
         if !self.queue.sched_started() || !self.deferred.is_empty() {
             self.release_deferred(ctx);
         }
-        let running = self.core.select(None, |s| s.is_running()).len();
-        for rsp in self.queue.settle(self.core.active_count(), running) {
-            self.reply(rsp);
+        if self.queue.has_waiters() {
+            let running = self.core.select(None, |s| s.is_running()).len();
+            for rsp in self.queue.settle(self.core.active_count(), running) {
+                self.reply(rsp);
+            }
         }
         self.flush(ctx);
     }
@@ -264,7 +273,7 @@ impl JobManagerActor {
             "priority": priority,
             "userid": job.userid,
             "t_submit": job.record.t_submit,
-            "jobspec": job.jobspec.to_value(),
+            "jobspec": sched_view(&job.jobspec),
         });
         let call = self
             .rpc

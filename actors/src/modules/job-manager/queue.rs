@@ -106,6 +106,11 @@ impl QueueState {
         })
     }
 
+    /// Whether anyone waits for drain or idle (so the counts need checking).
+    pub fn has_waiters(&self) -> bool {
+        !self.drain_waiters.is_empty() || !self.idle_waiters.is_empty()
+    }
+
     /// Answers for drain/idle waiters whose condition now holds.
     pub fn settle(&mut self, active: usize, running: usize) -> Vec<Envelope> {
         let mut done = Vec::new();
