@@ -361,3 +361,74 @@ fn a_restarted_instance_knows_its_jobs() {
     );
     assert_eq!(second.shutdown(), 0);
 }
+
+/// An instance on a simulated node of `cores` cores.
+fn instance_with_cores(cores: u32, dir: &std::path::Path) -> Instance {
+    let r = dir.join("R.json");
+    let host = flux_integration::stdout(&flux_integration::flux(&[
+        "start", "flux", "getattr", "hostname",
+    ]));
+    std::fs::write(
+        &r,
+        format!(
+            r#"{{"version":1,"execution":{{"R_lite":[{{"rank":"0","children":{{"core":"0-{}"}}}}],"nodelist":["{}"],"starttime":0,"expiration":0}}}}"#,
+            cores - 1,
+            host.trim()
+        ),
+    )
+    .unwrap();
+    Instance::start(&[&format!("-Sresource.path={}", r.display())])
+}
+
+#[test]
+fn the_scheduling_tutorial_commands() {
+    let dir = tempfile::tempdir().unwrap();
+    let inst = instance_with_cores(8, dir.path());
+    let host = inst.ok(&["getattr", "hostname"]).trim().to_string();
+    let out = inst.ok(&[
+        "run",
+        "-n",
+        "4",
+        "--label-io",
+        "--time-limit=5s",
+        "--env-remove=LD_LIBRARY_PATH",
+        "hostname",
+    ]);
+    let mut lines: Vec<String> = out.lines().map(String::from).collect();
+    lines.sort();
+    let expected: Vec<String> = (0..4).map(|r| format!("{r}: {host}")).collect();
+    assert_eq!(lines, expected);
+    assert_eq!(inst.flux(&["run", "/bin/false"]).status.code(), Some(1));
+    let out = inst.ok(&[
+        "bulksubmit",
+        "--watch",
+        "--wait",
+        "echo",
+        "{}",
+        ":::",
+        "foo",
+        "bar",
+        "baz",
+    ]);
+    let words: Vec<&str> = out.lines().filter(|l| !l.starts_with('ƒ')).collect();
+    assert_eq!(words, ["foo", "bar", "baz"]);
+    let out = inst.ok(&["submit", "--cc=1-10", "--watch", "hostname"]);
+    assert_eq!(out.lines().filter(|l| *l == host).count(), 10, "{out}");
+    let sleeper = inst
+        .ok(&["submit", "-N1", "-n2", "sleep", "inf"])
+        .trim()
+        .to_string();
+    inst.ok(&["job", "wait-event", "-t", "10", &sleeper, "start"]);
+    inst.ok(&["cancel", &sleeper]);
+    inst.ok(&["submit", "-N1", "-n2", "sleep", "inf"]);
+    let out = inst.flux(&["cancel", "--all"]);
+    assert!(
+        stderr(&out).contains("flux-cancel: Canceled 1 jobs (0 errors)"),
+        "{}",
+        stderr(&out)
+    );
+    inst.ok(&["queue", "drain", "--timeout=10s"]);
+    let out = inst.ok(&["resource", "list"]);
+    assert!(out.contains("free      1      8"), "{out}");
+    assert_eq!(inst.shutdown(), 0);
+}
