@@ -152,3 +152,25 @@ fn exec_runs_on_the_chosen_ranks_and_reports_failures() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("rank 5 is not in this instance of size 2"));
 }
+
+#[test]
+fn jobs_run_their_tasks_on_the_ranks_of_their_allocation() {
+    let out = start(
+        4,
+        &[],
+        r#"flux resource info
+        flux run -N4 -n4 --label-io sh -c 'echo $FLUX_TASK_LOCAL_ID $(flux getattr rank)' | sort
+        flux run -N2 -n4 sh -c 'exit $FLUX_TASK_RANK'; echo "rc=$?"
+        id=$(flux submit -N4 -n4 sleep 60)
+        flux job wait-event -t 10 $id start >/dev/null
+        flux cancel $id
+        flux job wait-event -t 10 $id clean >/dev/null && echo canceled
+        "#,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].starts_with("4 Nodes"), "{text}");
+    assert_eq!(&lines[1..5], ["0: 0 0", "1: 0 1", "2: 0 2", "3: 0 3"]);
+    assert_eq!(&lines[5..], ["rc=3", "canceled"]);
+}

@@ -41,7 +41,7 @@ pub fn default_modules() -> Vec<(String, Vec<String>)> {
 
 /// Modules every rank loads; the others run on rank 0 only (where requests with nodeid ANY
 /// find them by going up the tree).
-const ALL_RANK_MODULES: &[&str] = &["heartbeat", "rexec", "resource"];
+const ALL_RANK_MODULES: &[&str] = &["heartbeat", "rexec", "resource", "job-exec"];
 
 /// The default modules of `rank`.
 pub fn default_modules_for(rank: u32) -> Vec<(String, Vec<String>)> {

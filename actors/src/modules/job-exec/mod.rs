@@ -5,6 +5,8 @@
 //! `release`, and `exception` updates; the time limit raises a `timeout` exception.
 
 mod plan;
+mod shell;
+mod taskmap;
 mod tasks;
 
 use std::collections::HashMap;
@@ -32,9 +34,13 @@ const KILL_TIMEOUT: Duration = Duration::from_secs(5);
 struct ExecJob {
     /// The `job-exec.start` request: updates are its responses.
     req: Envelope,
-    /// Task pids by task rank (empty when simulated or once exited).
+    /// Task pids here by task rank (empty when simulated or once exited).
     pids: HashMap<u32, u32>,
+    /// Other broker ranks running some of the tasks.
+    remote: Vec<u32>,
+    /// Tasks not yet exited, here and elsewhere.
     running: usize,
+    simulated: bool,
     /// Largest wait status so far.
     status: i32,
     timer: Option<SpawnHandle>,
@@ -47,7 +53,10 @@ pub struct JobExec {
     probe: Probe,
     rpc: RpcClient,
     uri: String,
+    rank: u32,
     jobs: HashMap<JobId, ExecJob>,
+    /// Tasks run here for a job led by another rank's job-exec.
+    shells: HashMap<JobId, shell::Shell>,
     /// Eventlog lines waiting for the next KVS commit: (key, line).
     appends: Vec<(String, String)>,
     commit_in_flight: bool,
@@ -62,7 +71,9 @@ pub fn start(ctx: ModuleContext) -> Result<ModuleHandle, String> {
         broker: ctx.broker,
         probe: ctx.probe,
         uri: ctx.attrs.get("local-uri").unwrap_or_default().to_string(),
+        rank: ctx.rank,
         jobs: HashMap::new(),
+        shells: HashMap::new(),
         appends: Vec::new(),
         commit_in_flight: false,
     }
@@ -119,6 +130,13 @@ pub(crate) enum JobEvent {
     SimulatedDone {
         id: JobId,
     },
+    /// Another rank could not run (or lost) its share of the tasks.
+    RemoteFailed {
+        id: JobId,
+        rank: u32,
+        tasks: Vec<u32>,
+        note: String,
+    },
     TimeLimit {
         id: JobId,
     },
@@ -154,17 +172,18 @@ impl JobExec {
             }
         };
         let id = JobId(body.id);
-        let plan = Jobspec::from_value(body.jobspec)
-            .map_err(|e| e.to_string())
-            .and_then(|spec| {
-                let nnodes = ResourceSet::from_value(body.r.clone())
-                    .map(|r| r.nnodes() as u64)
-                    .unwrap_or(1);
-                plan(id, &spec, nnodes, &self.uri).map_err(|e| e.to_string())
-            });
-        let plan = match plan {
-            Ok(plan) => plan,
-            Err(text) => return self.reply(req.error_response(errno::EINVAL, text)),
+        let r = ResourceSet::from_value(body.r).ok();
+        let nnodes = r.as_ref().map(|r| r.nnodes() as u64).unwrap_or(1);
+        let spec = Jobspec::from_value(body.jobspec).map_err(|e| e.to_string());
+        let planned = spec
+            .as_ref()
+            .map_err(Clone::clone)
+            .and_then(|spec| plan(id, spec, nnodes, &self.uri).map_err(|e| e.to_string()));
+        let (plan, cores_per_slot) = match (planned, spec) {
+            (Ok(plan), Ok(spec)) => (plan, spec.cores_per_slot() as u32),
+            (Err(text), _) | (_, Err(text)) => {
+                return self.reply(req.error_response(errno::EINVAL, text));
+            }
         };
         let t = now();
         self.log(id, "exec.eventlog", Entry::new(t, "init"));
@@ -172,7 +191,9 @@ impl JobExec {
         let mut job = ExecJob {
             req,
             pids: HashMap::new(),
+            remote: Vec::new(),
             running: 0,
+            simulated: matches!(plan.mode, Mode::Simulated(_)),
             status: 0,
             timer: None,
         };
@@ -189,33 +210,16 @@ impl JobExec {
                     .with("count", json!({ "stdout": ntasks, "stderr": ntasks }))
                     .with("options", json!({}));
                 self.log(id, "output", header);
-                for rank in 0..*ntasks {
-                    match tasks::spawn(id, rank, argv, &plan, ctx.address()) {
-                        Ok(pid) => {
-                            job.pids.insert(rank, pid);
-                            job.running += 1;
+                for (rank, tasks) in taskmap::block(r.as_ref(), *ntasks, cores_per_slot, self.rank)
+                {
+                    if rank == self.rank {
+                        for (local, task) in tasks.iter().enumerate() {
+                            self.spawn_task(&mut job, id, *task, local as u32, argv, &plan, ctx);
                         }
-                        Err(e) => {
-                            let text = format!(
-                                "{}\n",
-                                flux_shell::exit::spawn_error_message(&argv[0], &e)
-                            );
-                            for (stream, data) in
-                                [("stderr", Some(text)), ("stdout", None), ("stderr", None)]
-                            {
-                                let ctx_json = match data {
-                                    Some(d) => {
-                                        json!({ "stream": stream, "rank": rank.to_string(), "data": d })
-                                    }
-                                    None => {
-                                        json!({ "stream": stream, "rank": rank.to_string(), "eof": true })
-                                    }
-                                };
-                                self.log(id, "output", data_entry(ctx_json));
-                            }
-                            job.status =
-                                job.status.max(flux_shell::exit::spawn_error_code(&e) << 8);
-                        }
+                    } else {
+                        job.running += tasks.len();
+                        job.remote.push(rank);
+                        self.start_remote(id, rank, &tasks, argv, &plan, ctx);
                     }
                 }
             }
@@ -231,6 +235,33 @@ impl JobExec {
             self.finish(id);
         }
         self.flush(ctx);
+    }
+
+    /// Spawn one task here; a task that cannot start reports why and exits 127/126.
+    #[allow(clippy::too_many_arguments)]
+    fn spawn_task(
+        &mut self,
+        job: &mut ExecJob,
+        id: JobId,
+        task: u32,
+        local: u32,
+        argv: &[String],
+        plan: &Plan,
+        ctx: &mut Context<Self>,
+    ) {
+        match tasks::spawn(id, task, local, argv, plan, ctx.address()) {
+            Ok(pid) => {
+                job.pids.insert(task, pid);
+                job.running += 1;
+            }
+            Err(e) => {
+                let text = format!("{}\n", flux_shell::exit::spawn_error_message(&argv[0], &e));
+                self.log(id, "output", output_entry(task, "stderr", Some(&text)));
+                self.log(id, "output", output_entry(task, "stdout", None));
+                self.log(id, "output", output_entry(task, "stderr", None));
+                job.status = job.status.max(flux_shell::exit::spawn_error_code(&e) << 8);
+            }
+        }
     }
 
     /// All tasks are done: report, then end the stream.
@@ -260,7 +291,12 @@ impl JobExec {
         let Some(job) = self.jobs.get_mut(&id) else {
             return false;
         };
-        if job.pids.is_empty() {
+        for rank in &job.remote {
+            let body = json!({ "id": id.0, "signum": signum });
+            self.rpc
+                .notify("job-exec.shell-kill", *rank, Bytes::from(body.to_string()));
+        }
+        if job.simulated {
             // Simulated: it ends now, as if killed by the signal.
             if let Some(timer) = job.timer.take() {
                 ctx.cancel_future(timer);
@@ -304,14 +340,15 @@ impl JobExec {
     }
 }
 
-fn data_entry(context: Value) -> Entry {
-    let mut entry = Entry::new(now(), "data");
-    if let Value::Object(map) = context {
-        for (k, v) in map {
-            entry = entry.with(k, v);
-        }
+/// An output eventlog `data` event: some text of a task's stream, or its end.
+fn output_entry(task: u32, stream: &str, data: Option<&str>) -> Entry {
+    let entry = Entry::new(now(), "data")
+        .with("stream", stream)
+        .with("rank", task.to_string());
+    match data {
+        Some(data) => entry.with("data", data),
+        None => entry.with("eof", true),
     }
-    entry
 }
 
 impl Actor for JobExec {
@@ -329,6 +366,8 @@ impl Handler<Deliver> for JobExec {
         }
         match msg.topic.as_str() {
             "job-exec.start" => self.start_job(msg, ctx),
+            "job-exec.shell" => self.start_shell(msg, ctx),
+            "job-exec.shell-kill" => self.kill_shell(&msg),
             "job-exec.kill" => {
                 let rsp = match msg.json::<KillReq>() {
                     Ok(k) if self.kill(JobId(k.id), k.signum, ctx) => msg.response_json(&json!({})),
@@ -355,6 +394,14 @@ impl Handler<JobEvent> for JobExec {
 
     fn handle(&mut self, event: JobEvent, ctx: &mut Context<Self>) {
         let _timing = self.probe.handling();
+        if let JobEvent::Output { id, .. }
+        | JobEvent::Eof { id, .. }
+        | JobEvent::TaskExited { id, .. } = &event
+            && self.shells.contains_key(id)
+        {
+            // Tasks run here for another rank's job-exec: tell it.
+            return self.on_shell_event(event);
+        }
         match event {
             JobEvent::Output {
                 id,
@@ -362,12 +409,10 @@ impl Handler<JobEvent> for JobExec {
                 stream,
                 data,
             } => {
-                let context = json!({ "stream": stream, "rank": rank.to_string(), "data": data });
-                self.log(id, "output", data_entry(context));
+                self.log(id, "output", output_entry(rank, stream, Some(&data)));
             }
             JobEvent::Eof { id, rank, stream } => {
-                let context = json!({ "stream": stream, "rank": rank.to_string(), "eof": true });
-                self.log(id, "output", data_entry(context));
+                self.log(id, "output", output_entry(rank, stream, None))
             }
             JobEvent::TaskExited { id, rank, status } => {
                 if let Some(job) = self.jobs.get_mut(&id) {
@@ -377,6 +422,25 @@ impl Handler<JobEvent> for JobExec {
                     if job.running == 0 {
                         self.finish(id);
                     }
+                }
+            }
+            JobEvent::RemoteFailed {
+                id,
+                rank,
+                tasks,
+                note,
+            } => {
+                let exc = json!({ "type": "exception", "exc_type": "exec", "severity": 0, "note": format!("rank {rank}: {note}") });
+                self.update(id, exc);
+                for task in tasks {
+                    for stream in ["stdout", "stderr"] {
+                        self.log(id, "output", output_entry(task, stream, None));
+                    }
+                    ctx.notify(JobEvent::TaskExited {
+                        id,
+                        rank: task,
+                        status: 1 << 8,
+                    });
                 }
             }
             JobEvent::SimulatedDone { id } => self.finish(id),

@@ -13,6 +13,7 @@ use super::{JobEvent, JobExec, Plan};
 pub(super) fn spawn(
     id: JobId,
     rank: u32,
+    local: u32,
     argv: &[String],
     plan: &Plan,
     exec: Addr<JobExec>,
@@ -26,7 +27,7 @@ pub(super) fn spawn(
         .env_clear()
         .envs(&plan.env)
         .env("FLUX_TASK_RANK", rank.to_string())
-        .env("FLUX_TASK_LOCAL_ID", rank.to_string())
+        .env("FLUX_TASK_LOCAL_ID", local.to_string())
         .stdin(Stdio::null())
         .stdout(sink(plan.stdout_path.as_deref())?)
         .stderr(sink(plan.stderr_path.as_deref())?)
