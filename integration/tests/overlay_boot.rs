@@ -269,3 +269,40 @@ fn a_broker_without_the_key_is_refused() {
     let _ = c.flux("node0", &["shutdown", "--quiet"]);
     leader.wait().unwrap();
 }
+
+#[test]
+fn a_lost_broker_fails_its_jobs_and_takes_its_resources_offline() {
+    let c = Cluster::new(r#"{ host = "node0" }, { host = "node[1-2]" }"#);
+    let mut leader = c.broker("node0", &c.conf, &["-Sbroker.rc2_none=1"]);
+    let mut one = c.broker("node1", &c.conf, &[]);
+    let mut two = c.broker("node2", &c.conf, &[]);
+    c.wait_socket("node0");
+    eventually("three nodes up", || {
+        stdout(&c.flux("node0", &["resource", "info"])).starts_with("3 Nodes")
+    });
+    let id = stdout(&c.flux("node0", &["submit", "-N3", "-n3", "sleep", "300"]))
+        .trim()
+        .to_string();
+    assert!(
+        c.flux("node0", &["job", "wait-event", "-t", "15", &id, "start"])
+            .status
+            .success()
+    );
+    two.kill().unwrap();
+    two.wait().unwrap();
+    let out = c.flux("node0", &["job", "wait-event", "-t", "15", &id, "clean"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let log = stdout(&c.flux("node0", &["job", "eventlog", &id]));
+    assert!(
+        log.contains("exception type=\"exec\" severity=0 note=\"rank 2: broker lost\""),
+        "{log}"
+    );
+    eventually("node2 offline", || {
+        let list = stdout(&c.flux("node0", &["resource", "list"]));
+        list.lines()
+            .any(|l| l.trim_start().starts_with("down") && l.contains("node2"))
+    });
+    let _ = c.flux("node0", &["shutdown", "--quiet"]);
+    leader.wait().unwrap();
+    one.wait().unwrap();
+}

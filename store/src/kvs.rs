@@ -8,7 +8,7 @@ use crate::error::{Result, StoreError};
 use crate::namespace::{Namespace, PRIMARY, RootTable, validate_name};
 use crate::snapshot::Snapshot;
 use crate::tree::TreeStore;
-use crate::tree::cache::DEFAULT_CACHE_ENTRIES;
+use crate::tree::cache::{BYTES_PER_ENTRY, DEFAULT_CACHE_BYTES, DEFAULT_CACHE_ENTRIES};
 use crate::tree::commit::{Action, Builder};
 use crate::tree::key::Key;
 use crate::tree::lookup::RootResolver;
@@ -20,8 +20,11 @@ use crate::txn::{Op, Txn};
 pub struct KvsConfig {
     /// Owner uid of `primary` when it is first created (the instance owner).
     pub owner: u32,
-    /// Budget of the decoded-directory cache, in directory entries.
+    /// Legacy budget of the decoded-directory cache, in directory entries, counted as
+    /// [`BYTES_PER_ENTRY`] bytes each; the smaller of this and `cache_bytes` applies.
     pub cache_entries: usize,
+    /// Budget of the decoded-directory cache, in (approximate) bytes.
+    pub cache_bytes: usize,
 }
 
 impl Default for KvsConfig {
@@ -29,6 +32,7 @@ impl Default for KvsConfig {
         KvsConfig {
             owner: 0,
             cache_entries: DEFAULT_CACHE_ENTRIES,
+            cache_bytes: DEFAULT_CACHE_BYTES,
         }
     }
 }
@@ -58,7 +62,12 @@ impl Kvs {
         let roots = RootTable::open(content.db())?;
         let namespaces = roots.load_all()?;
         let mut kvs = Kvs {
-            tree: TreeStore::new(content, config.cache_entries),
+            tree: TreeStore::with_cache_bytes(
+                content,
+                config
+                    .cache_bytes
+                    .min(config.cache_entries.saturating_mul(BYTES_PER_ENTRY)),
+            ),
             roots,
             namespaces,
         };
@@ -112,13 +121,14 @@ impl Kvs {
         }
         let rootref = match rootref {
             Some(r) => {
-                self.tree.load_dir(&r)?;
+                self.tree.load_stored(&r)?;
                 r
             }
             None => {
                 let fin = Builder::empty(&self.tree, name).finish()?;
                 self.tree.content().store_hashed(fin.blobs)?;
                 self.tree.cache_dirs(fin.dirs);
+                self.tree.cache_hdirs(fin.hdirs);
                 fin.root
             }
         };
@@ -176,6 +186,7 @@ impl Kvs {
         // never names a blob that is not (sled keeps writes in order).
         self.tree.content().store_hashed(fin.blobs)?;
         self.tree.cache_dirs(fin.dirs);
+        self.tree.cache_hdirs(fin.hdirs);
         let new = Namespace {
             rootref: fin.root,
             rootseq: state.rootseq + 1,

@@ -165,3 +165,116 @@ fn bench_appends_and_sync() {
         synced(hash);
     }
 }
+
+/// Resident set size of this process, in KiB (Linux), if known.
+fn rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// A FLUID-like id (40-bit ms timestamp, 14-bit generator, 10-bit sequence): job `i` takes
+/// the `i`-th id after a base, so consecutive jobs get consecutive ids and (below 65536
+/// jobs) share the directory `job.AAAA.BBBB.CCCC`, the worst case a busy ingest produces.
+fn fluid(start_ms: u64, i: u64) -> u64 {
+    ((start_ms << 24) & !0xffff) + i
+}
+
+fn dothex(id: u64) -> String {
+    format!(
+        "{:04x}.{:04x}.{:04x}.{:04x}",
+        (id >> 48) & 0xffff,
+        (id >> 32) & 0xffff,
+        (id >> 16) & 0xffff,
+        id & 0xffff
+    )
+}
+
+/// The job workload: per job a ~2 KB jobspec put and 10 ~100-byte eventlog appends,
+/// 10 jobs' ops per commit (a commit carries the puts of 10 new jobs and appends to 10
+/// others, as the job manager and exec system interleave).
+fn jobs(hash: HashAlg, n: usize) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut kvs = open(dir.path(), hash);
+    let rss0 = rss_kib();
+    let jobspec = format!("{{\"version\":1,\"pad\":\"{}\"}}", "x".repeat(2000));
+    let event = format!(
+        "{{\"timestamp\":1700000000.123,\"name\":\"x\",\"context\":{{\"pad\":\"{}\"}}}}\n",
+        "y".repeat(40)
+    );
+    let start_ms = 1_700_000_000_000u64 & ((1 << 40) - 1);
+    let per_commit = 10;
+    let appends = 10;
+    let mut commits = 0usize;
+    let start = Instant::now();
+    let mut last = Instant::now();
+    let mut last_commits = 0;
+    // Round r: jobs [r*10, r*10+10) are submitted; each job gets its appends over the
+    // next `appends` rounds (one per round), so every commit touches 20 jobs' keys.
+    let rounds = n / per_commit + appends;
+    for r in 0..rounds {
+        let mut t = Txn::new();
+        for j in 0..per_commit {
+            let i = r * per_commit + j;
+            if i < n {
+                let key = format!("job.{}", dothex(fluid(start_ms, i as u64)));
+                t.put(format!("{key}.jobspec"), jobspec.as_str());
+                t.append(format!("{key}.eventlog"), event.as_str());
+            }
+            for back in 1..appends {
+                if r >= back && (r - back) * per_commit + j < n {
+                    let i = (r - back) * per_commit + j;
+                    let key = format!("job.{}", dothex(fluid(start_ms, i as u64)));
+                    t.append(format!("{key}.eventlog"), event.as_str());
+                }
+            }
+        }
+        if t.is_empty() {
+            continue;
+        }
+        kvs.commit(PRIMARY, &t).unwrap();
+        commits += 1;
+        if (r + 1) % (n / per_commit / 5).max(1) == 0 {
+            let secs = last.elapsed().as_secs_f64();
+            println!(
+                "{:7}   after {:>6} jobs: {:>7.0} commits/s over the last {} commits",
+                hash.name(),
+                ((r + 1) * per_commit).min(n),
+                (commits - last_commits) as f64 / secs,
+                commits - last_commits
+            );
+            last = Instant::now();
+            last_commits = commits;
+        }
+    }
+    let secs = start.elapsed().as_secs_f64();
+    let snap = kvs.snapshot(PRIMARY).unwrap();
+    let last_key = format!("job.{}.eventlog", dothex(fluid(start_ms, n as u64 - 1)));
+    assert_eq!(snap.get(&last_key).unwrap().len(), event.len() * appends);
+    let growth = match (rss0, rss_kib()) {
+        (Some(a), Some(b)) => format!("RSS +{} MiB", b.saturating_sub(a) / 1024),
+        _ => "RSS n/a".to_string(),
+    };
+    println!(
+        "{:7} jobs N={n:>6}: {:>7.0} commits/s, {:>7.1} µs per job, {:.2} s total; {growth}, {} cached dirs",
+        hash.name(),
+        commits as f64 / secs,
+        secs * 1e6 / n as f64,
+        secs,
+        kvs.tree().cached_dirs()
+    );
+}
+
+/// `cargo test --release -p flux-store --test bench bench_jobs -- --ignored --nocapture`
+/// (`FLUX_BENCH_JOBS=1000,10000` to pick the sizes).
+#[test]
+#[ignore]
+fn bench_jobs() {
+    let sizes: Vec<usize> = std::env::var("FLUX_BENCH_JOBS")
+        .ok()
+        .map(|s| s.split(',').filter_map(|x| x.trim().parse().ok()).collect())
+        .unwrap_or_else(|| vec![1_000, 10_000, 50_000]);
+    for n in sizes {
+        jobs(HashAlg::Sha1, n);
+    }
+}

@@ -586,7 +586,8 @@ impl Handler<Attach> for Broker {
 impl Handler<Detach> for Broker {
     type Result = ();
 
-    fn handle(&mut self, msg: Detach, _: &mut Context<Self>) {
+    fn handle(&mut self, msg: Detach, ctx: &mut Context<Self>) {
+        let mut parent_lost = false;
         if let Some(peer) = link_rank(&msg.id)
             && self.endpoints.contains_key(&msg.id)
             && !matches!(self.state, BrokerState::Shutdown | BrokerState::Finalize)
@@ -597,8 +598,36 @@ impl Handler<Detach> for Broker {
                 format!("lost connection to rank {peer}"),
             );
             self.children_ready.remove(&peer);
+            parent_lost = Some(peer) == self.topo.parent(self.rank);
+            if !parent_lost {
+                self.announce_lost(peer, ctx);
+            }
         }
         self.detach(&msg.id);
+        if parent_lost {
+            // Without its parent a broker is cut off from the instance: it leaves.
+            self.shutdown(1, ctx);
+        }
+    }
+}
+
+impl Broker {
+    /// A child and everything below it are cut off: tell the instance (`overlay.lost`).
+    fn announce_lost(&mut self, child: u32, ctx: &mut Context<Self>) {
+        let mut lost = vec![child];
+        let mut i = 0;
+        while i < lost.len() {
+            lost.extend(self.topo.children(lost[i]));
+            i += 1;
+        }
+        lost.sort_unstable();
+        let ranks: Vec<String> = lost.iter().map(u32::to_string).collect();
+        let payload = serde_json::json!({ "ranks": ranks.join(",") }).to_string();
+        ctx.notify(Publish {
+            topic: "overlay.lost".into(),
+            payload: Bytes::from(payload),
+            private: false,
+        });
     }
 }
 

@@ -19,6 +19,10 @@ pub mod resource;
 pub mod rexec;
 mod rpc;
 pub mod sched_protocol;
+#[path = "sched-fluxion-qmanager/mod.rs"]
+pub mod sched_fluxion_qmanager;
+#[path = "sched-fluxion-resource/mod.rs"]
+pub mod sched_fluxion_resource;
 #[path = "sched-simple/mod.rs"]
 pub mod sched_simple;
 
@@ -129,6 +133,16 @@ pub static REGISTRY: &[ModuleSpec] = &[
         name: "sched-simple",
         services: &["sched"],
         start: sched_simple::start,
+    },
+    ModuleSpec {
+        name: "sched-fluxion-resource",
+        services: &[],
+        start: sched_fluxion_resource::start,
+    },
+    ModuleSpec {
+        name: "sched-fluxion-qmanager",
+        services: &["sched"],
+        start: sched_fluxion_qmanager::start,
     },
 ];
 

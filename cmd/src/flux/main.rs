@@ -9,6 +9,7 @@ mod exec;
 mod getattr;
 mod job;
 mod jobopts;
+mod jobs;
 mod keygen;
 mod kvs;
 mod logger;
@@ -59,6 +60,8 @@ enum Command {
     /// Work with one job
     #[command(subcommand)]
     Job(job::Command),
+    /// List jobs
+    Jobs(jobs::Args),
     /// Cancel jobs
     Cancel(cancel::Args),
     /// Control job submission and scheduling
@@ -118,6 +121,7 @@ impl Command {
             Command::Bulksubmit(_) => "bulksubmit",
             Command::Watch(_) => "watch",
             Command::Job(_) => "job",
+            Command::Jobs(_) => "jobs",
             Command::Cancel(_) => "cancel",
             Command::Queue(_) => "queue",
             Command::Getattr(_) => "getattr",
@@ -149,6 +153,7 @@ impl Command {
             Command::Bulksubmit(args) => util::block_on(bulksubmit::run(args)),
             Command::Watch(args) => util::block_on(watch::run(args)),
             Command::Job(cmd) => util::block_on(job::run(cmd)),
+            Command::Jobs(args) => util::block_on(jobs::run(args)),
             Command::Cancel(args) => util::block_on(cancel::run(args)),
             Command::Queue(cmd) => util::block_on(queue::run(cmd)),
             Command::Getattr(args) => util::block_on(getattr::run(args)),

@@ -212,3 +212,175 @@ proptest! {
         prop_assert_eq!(dump(&kvs, PRIMARY), model.map);
     }
 }
+
+/// Check the shape of every stored directory under `r`: an `hdir` has at least
+/// `JOIN_ENTRIES` entries, its `size` is right and every entry sits in its own bucket;
+/// a plain `dir` has at most `SPLIT_ENTRIES`. Returns the number of `hdir`s seen.
+fn check_shape(kvs: &Kvs, r: &crate::Blobref) -> usize {
+    use crate::tree::Stored;
+    use crate::tree::hdir::{JOIN_ENTRIES, SPLIT_ENTRIES, bucket_of};
+    let mut hdirs = 0;
+    let entries: Vec<TreeObj> = match kvs.tree().load_stored(r).unwrap() {
+        Stored::Dir(d) => {
+            assert!(d.len() <= SPLIT_ENTRIES, "plain dir of {}", d.len());
+            d.values().cloned().collect()
+        }
+        Stored::Hashed(h) => {
+            hdirs += 1;
+            assert!(h.size >= JOIN_ENTRIES, "hdir of {}", h.size);
+            let mut n = 0;
+            let mut all = Vec::new();
+            for (i, b) in h.buckets.iter().enumerate() {
+                let d = match kvs.tree().load_stored(b).unwrap() {
+                    Stored::Dir(d) => d,
+                    Stored::Hashed(_) => panic!("nested hdir"),
+                };
+                for (name, obj) in d.iter() {
+                    assert_eq!(bucket_of(name, h.buckets.len()), i, "{name} misplaced");
+                    all.push(obj.clone());
+                }
+                n += d.len();
+            }
+            assert_eq!(n, h.size);
+            all
+        }
+    };
+    for obj in entries {
+        if let TreeObj::DirRef(sub) = obj {
+            hdirs += check_shape(kvs, &sub);
+        }
+    }
+    hdirs
+}
+
+/// Keys in a few wide directories, so commits split, grow, re-bucket and join `hdir`s
+/// (the unit-test thresholds are small: split above 24 entries, join below 8).
+fn wide_key() -> impl Strategy<Value = String> {
+    prop_oneof![
+        4 => (0..300u32).prop_map(|i| format!("w.k{i}")),
+        2 => (0..300u32, prop_oneof!["a", "b"]).prop_map(|(i, s)| format!("w.k{i}.{s}")),
+        1 => (0..40u32).prop_map(|i| format!("v.k{i}")),
+        1 => (0..40u32).prop_map(|i| format!("k{i}")),
+    ]
+}
+
+fn wide_op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        6 => (wide_key(), value()).prop_map(|(key, value)| Op::Put { key, value }),
+        3 => wide_key().prop_map(|key| Op::Unlink { key }),
+        2 => (wide_key(), value()).prop_map(|(key, value)| Op::Append { key, value }),
+        1 => wide_key().prop_map(|key| Op::Mkdir { key }),
+    ]
+}
+
+/// Commits of many ops, with now and then a mass unlink of a range of `w.k*` keys.
+fn wide_txns() -> impl Strategy<Value = Vec<Vec<Op>>> {
+    let txn = prop_oneof![
+        6 => proptest::collection::vec(wide_op(), 1..60),
+        1 => (0..300u32, 1..300u32).prop_map(|(a, n)| {
+            (a..(a + n).min(300))
+                .map(|i| Op::Unlink { key: format!("w.k{i}") })
+                .collect()
+        }),
+    ];
+    proptest::collection::vec(txn, 1..14)
+}
+
+fn to_txn(ops: &[Op]) -> Txn {
+    let mut t = Txn::new();
+    for op in ops {
+        t.push(op.clone());
+    }
+    t
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn wide_dirs_match_model(commits in wide_txns()) {
+        let mut kvs = Kvs::temporary().unwrap();
+        let model = run(&mut kvs, &commits, false);
+        check_shape(&kvs, &kvs.namespace(PRIMARY).unwrap().rootref);
+        let snap = kvs.snapshot(PRIMARY).unwrap();
+        for (path, entry) in &model.map {
+            let key = path.join(".");
+            match entry {
+                Entry::Val(v) => prop_assert_eq!(&snap.get(&key).unwrap(), v),
+                Entry::Dir => {
+                    let names: Vec<String> = model.map.keys()
+                        .filter(|p| p.len() == path.len() + 1 && p[..path.len()] == path[..])
+                        .map(|p| p[path.len()].clone())
+                        .collect();
+                    prop_assert_eq!(snap.list(&key).unwrap(), names);
+                }
+            }
+        }
+        // Lookups of missing keys in (possibly hashed) directories.
+        prop_assert_eq!(snap.exists("w.nope").unwrap(), false);
+    }
+
+    #[test]
+    fn wide_dirs_merged_match_model(commits in wide_txns()) {
+        let mut kvs = Kvs::temporary().unwrap();
+        run(&mut kvs, &commits, true);
+        check_shape(&kvs, &kvs.namespace(PRIMARY).unwrap().rootref);
+    }
+
+    /// Reopen after restart, with an empty cache, and go on committing; then replay the
+    /// journaled transactions on a fresh store: same roots, version by version.
+    #[test]
+    fn wide_dirs_reopen_and_journal_replay(commits in wide_txns(), more in wide_txns()) {
+        let dir = tempfile::tempdir().unwrap();
+        let jdir = tempfile::tempdir().unwrap();
+        let open = || {
+            let db = open_db(Some(dir.path())).unwrap();
+            Kvs::open(ContentStore::open(&db, ContentConfig::default()).unwrap(),
+                KvsConfig::default()).unwrap()
+        };
+        let mut roots = Vec::new();
+        let (model, ns) = {
+            let (mut journal, old) = crate::Journal::open(jdir.path()).unwrap();
+            prop_assert!(old.is_empty());
+            let mut kvs = open();
+            let mut model = Model::default();
+            for ops in &commits {
+                let mut next = model.clone();
+                if ops.iter().all(|op| next.apply(op).is_ok()) {
+                    let t = to_txn(ops);
+                    roots.push(kvs.commit(PRIMARY, &t).unwrap().rootref);
+                    journal.append(&serde_json::to_vec(&t.to_json().unwrap()).unwrap()).unwrap();
+                    model = next;
+                }
+            }
+            kvs.sync().unwrap();
+            (model, kvs.namespace(PRIMARY).unwrap().clone())
+        };
+        let mut kvs = open();
+        prop_assert_eq!(kvs.namespace(PRIMARY).unwrap(), &ns);
+        prop_assert_eq!(dump(&kvs, PRIMARY), model.map.clone());
+        check_shape(&kvs, &ns.rootref);
+        // Go on after the restart (cold cache) and compare with the model.
+        let mut model = model;
+        for ops in &more {
+            let mut next = model.clone();
+            let ok = ops.iter().all(|op| next.apply(op).is_ok());
+            prop_assert_eq!(kvs.commit(PRIMARY, &to_txn(ops)).is_ok(), ok);
+            if ok {
+                model = next;
+            }
+        }
+        prop_assert_eq!(dump(&kvs, PRIMARY), model.map);
+        check_shape(&kvs, &kvs.namespace(PRIMARY).unwrap().rootref);
+
+        // Replay: the journal's records, in order, on a fresh store give the same roots.
+        let (_, records) = crate::Journal::open(jdir.path()).unwrap();
+        prop_assert_eq!(records.len(), roots.len());
+        let mut fresh = Kvs::temporary().unwrap();
+        for (rec, root) in records.iter().zip(&roots) {
+            let ops: serde_json::Value = serde_json::from_slice(rec).unwrap();
+            let t = Txn::from_json(&ops).unwrap();
+            prop_assert_eq!(&fresh.commit(PRIMARY, &t).unwrap().rootref, root);
+        }
+    }
+}

@@ -1,11 +1,9 @@
 //! Resolve a key at a root, following symlinks (also into other namespaces).
 
-use std::sync::Arc;
-
 use crate::blobref::Blobref;
 use crate::error::{Result, StoreError};
 use crate::tree::key::Key;
-use crate::tree::object::TreeObj;
+use crate::tree::object::{Dir, TreeObj};
 use crate::tree::{SYMLINK_LIMIT, TreeStore};
 
 /// Current root of a namespace, for symlinks that name one.
@@ -32,12 +30,16 @@ pub fn resolve(
         if comps.is_empty() {
             return Ok(TreeObj::DirRef(root));
         }
-        let mut dir = ts.load_dir(&root)?;
+        // The directory being searched: stored (`dir` or `hdir`, read one bucket) or inline.
+        let mut stored = Some(root);
+        let mut inline = Dir::new();
         for i in 0..comps.len() {
             let last = i + 1 == comps.len();
-            let entry = dir
-                .get(&comps[i])
-                .ok_or_else(|| StoreError::NotFound(name_err()))?;
+            let entry = match &stored {
+                Some(r) => ts.entry(r, &comps[i])?,
+                None => inline.remove(&comps[i]),
+            }
+            .ok_or_else(|| StoreError::NotFound(name_err()))?;
             match entry {
                 TreeObj::Symlink(link) if !last || follow_final => {
                     hops += 1;
@@ -52,14 +54,11 @@ pub fn resolve(
                     comps = next;
                     continue 'restart;
                 }
-                _ if last => return Ok(entry.clone()),
-                TreeObj::DirRef(r) => {
-                    let r = *r;
-                    dir = ts.load_dir(&r)?;
-                }
+                _ if last => return Ok(entry),
+                TreeObj::DirRef(r) => stored = Some(r),
                 TreeObj::Dir(d) => {
-                    let d = Arc::new(d.clone());
-                    dir = d;
+                    stored = None;
+                    inline = d;
                 }
                 TreeObj::Val(_) | TreeObj::ValRef(_) | TreeObj::Symlink(_) => {
                     return Err(StoreError::NotDir(name_err()));

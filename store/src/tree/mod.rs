@@ -2,6 +2,7 @@
 
 pub mod cache;
 pub mod commit;
+pub mod hdir;
 pub mod key;
 pub mod lookup;
 pub mod object;
@@ -12,7 +13,8 @@ use std::sync::Arc;
 use crate::blobref::Blobref;
 use crate::content::ContentStore;
 use crate::error::{Result, StoreError};
-use cache::DirCache;
+use cache::{BYTES_PER_ENTRY, DirCache};
+use hdir::HDir;
 use object::{Dir, TreeObj};
 
 /// A value whose base64 encoding is longer than this many characters is stored in its own
@@ -23,6 +25,15 @@ pub const VALREF_THRESHOLD_BASE64: usize = 72;
 /// Symlinks followed in one lookup or one op before `ELOOP` (flux's `SYMLINK_CYCLE_LIMIT`).
 pub const SYMLINK_LIMIT: usize = 10;
 
+/// A decoded directory blob: a plain `dir`, or an `hdir` whose buckets are `dir` blobs.
+#[derive(Debug, Clone)]
+pub enum Stored {
+    /// A `dir` object.
+    Dir(Arc<Dir>),
+    /// An `hdir` object (large directory split into hash buckets).
+    Hashed(Arc<HDir>),
+}
+
 /// Tree objects on top of a content store, with a cache of decoded directories.
 ///
 /// Not `Sync` (the cache is a `RefCell`): it belongs to one actor, which is the design.
@@ -32,11 +43,17 @@ pub struct TreeStore {
 }
 
 impl TreeStore {
-    /// Wrap a content store; `cache_entries` bounds the directory cache (in entries).
+    /// Wrap a content store; `cache_entries` bounds the directory cache, counted as
+    /// [`cache::BYTES_PER_ENTRY`] bytes per entry (see [`TreeStore::with_cache_bytes`]).
     pub fn new(content: ContentStore, cache_entries: usize) -> TreeStore {
+        TreeStore::with_cache_bytes(content, cache_entries.saturating_mul(BYTES_PER_ENTRY))
+    }
+
+    /// Wrap a content store with a directory cache of about `cache_bytes` bytes.
+    pub fn with_cache_bytes(content: ContentStore, cache_bytes: usize) -> TreeStore {
         TreeStore {
             content,
-            cache: RefCell::new(DirCache::new(cache_entries)),
+            cache: RefCell::new(DirCache::new(cache_bytes)),
         }
     }
 
@@ -45,24 +62,61 @@ impl TreeStore {
         &self.content
     }
 
-    /// Load and decode the directory stored at `r`; `EPROTO` if the blob is not a `dir`.
-    pub fn load_dir(&self, r: &Blobref) -> Result<Arc<Dir>> {
+    /// Load and decode the directory blob at `r` (`dir` or `hdir`); `EPROTO` if it is
+    /// neither.
+    pub fn load_stored(&self, r: &Blobref) -> Result<Stored> {
         // Borrows of the RefCell never outlive these statements, so they cannot conflict.
         if let Some(d) = self.cache.borrow_mut().get(r) {
             return Ok(d);
         }
         let blob = self.content.load(r)?;
-        let dir = match TreeObj::decode(&blob)? {
-            TreeObj::Dir(d) => Arc::new(d),
-            other => {
-                return Err(StoreError::Corrupt(format!(
-                    "{r}: dirref points to a {} object",
-                    other.type_name()
-                )));
+        let stored = if HDir::is_hdir_blob(&blob) {
+            Stored::Hashed(Arc::new(HDir::decode(&blob)?))
+        } else {
+            match TreeObj::decode(&blob) {
+                Ok(TreeObj::Dir(d)) => Stored::Dir(Arc::new(d)),
+                Ok(other) => {
+                    return Err(StoreError::Corrupt(format!(
+                        "{r}: dirref points to a {} object",
+                        other.type_name()
+                    )));
+                }
+                // An hdir written with another field order.
+                Err(e) => match HDir::decode(&blob) {
+                    Ok(h) => Stored::Hashed(Arc::new(h)),
+                    Err(_) => return Err(e),
+                },
             }
         };
-        self.cache.borrow_mut().insert(*r, Arc::clone(&dir));
-        Ok(dir)
+        self.cache.borrow_mut().insert(*r, stored.clone());
+        Ok(stored)
+    }
+
+    /// Load and decode the directory stored at `r`; `EPROTO` if the blob is not a `dir` or
+    /// `hdir`. An `hdir` is materialized: its buckets merged into one directory.
+    pub fn load_dir(&self, r: &Blobref) -> Result<Arc<Dir>> {
+        match self.load_stored(r)? {
+            Stored::Dir(d) => Ok(d),
+            Stored::Hashed(h) => {
+                let mut all = Dir::new();
+                for b in &h.buckets {
+                    let d = self.load_dir(b)?;
+                    all.extend(d.iter().map(|(k, v)| (k.clone(), v.clone())));
+                }
+                Ok(Arc::new(all))
+            }
+        }
+    }
+
+    /// The entry `name` of the directory stored at `r` (reading one bucket of an `hdir`).
+    pub fn entry(&self, r: &Blobref, name: &str) -> Result<Option<TreeObj>> {
+        match self.load_stored(r)? {
+            Stored::Dir(d) => Ok(d.get(name).cloned()),
+            Stored::Hashed(h) => {
+                let b = h.buckets[hdir::bucket_of(name, h.buckets.len())];
+                self.entry(&b, name)
+            }
+        }
     }
 
     /// The bytes of a value object (`val` or concatenated `valref` blobs); `EISDIR` for a
@@ -91,13 +145,26 @@ impl TreeStore {
     pub(crate) fn cache_dirs(&self, dirs: Vec<(Blobref, Arc<Dir>)>) {
         let mut cache = self.cache.borrow_mut();
         for (r, d) in dirs {
-            cache.insert(r, d);
+            cache.insert(r, Stored::Dir(d));
+        }
+    }
+
+    /// Remember `hdir` objects written by a commit.
+    pub(crate) fn cache_hdirs(&self, hdirs: Vec<(Blobref, Arc<HDir>)>) {
+        let mut cache = self.cache.borrow_mut();
+        for (r, h) in hdirs {
+            cache.insert(r, Stored::Hashed(h));
         }
     }
 
     /// Number of cached directories.
     pub fn cached_dirs(&self) -> usize {
         self.cache.borrow().len()
+    }
+
+    /// Approximate bytes held by the directory cache.
+    pub fn cached_bytes(&self) -> usize {
+        self.cache.borrow().bytes()
     }
 
     /// Drop the directory cache.

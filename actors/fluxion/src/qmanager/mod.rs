@@ -12,7 +12,11 @@ use std::collections::BTreeMap;
 
 use crate::error::MatchError;
 use crate::jobspec::Jobspec;
-use crate::traverser::{MatchOp, MatchOutcome, Traverser};
+use crate::traverser::{MatchOutcome, Traverser};
+
+mod cycle;
+
+pub use cycle::MatchStep;
 
 /// Upper bound on reservations per loop (`max-reservation-depth`).
 pub const MAX_RESERVATION_DEPTH: usize = 100_000;
@@ -133,6 +137,8 @@ pub struct QueueManager {
     blocked: BTreeMap<Key, PendingJob>,
     reserved: Vec<i64>,
     seq: u64,
+    /// The loop in progress (see [`QueueManager::begin_loop`]).
+    cursor: cycle::Cursor,
 }
 
 impl QueueManager {
@@ -171,61 +177,19 @@ impl QueueManager {
         traverser.cancel(id)
     }
 
-    /// One scheduling loop at time `now`.
+    /// One scheduling loop at time `now`, run to completion against `traverser`.
     pub fn schedule(&mut self, traverser: &mut Traverser, now: i64) -> Vec<Decision> {
-        for id in self.reserved.drain(..) {
+        for id in self.begin_loop() {
             // A reservation that is already gone needs no cancel.
             let _ = traverser.cancel(id);
         }
-        let depth = self.config.effective_reservation_depth();
-        let keys: Vec<Key> = self
-            .pending
-            .keys()
-            .take(self.config.queue_depth)
-            .copied()
-            .collect();
         let mut decisions = Vec::new();
-        for key in keys {
-            let Some(job) = self.pending.get(&key) else {
-                continue;
+        while let Some(step) = self.next_match() {
+            let result = match self.job(step.id) {
+                Some(job) => traverser.run(&job.jobspec, step.op, step.id, now),
+                None => continue,
             };
-            let reserve = self.reserved.len() < depth;
-            let op = if reserve {
-                MatchOp::AllocateOrElseReserve
-            } else {
-                MatchOp::AllocateWithSatisfiability
-            };
-            let id = job.id;
-            match traverser.run(&job.jobspec, op, id, now) {
-                Ok(outcome) if !outcome.reserved => {
-                    self.pending.remove(&key);
-                    let backfilled = !self.reserved.is_empty();
-                    decisions.push(Decision::Started {
-                        id,
-                        outcome,
-                        backfilled,
-                    });
-                }
-                Ok(outcome) => {
-                    self.reserved.push(id);
-                    decisions.push(Decision::Reserved { id, at: outcome.at });
-                }
-                Err(MatchError::Busy) if self.config.policy == QueuePolicy::Fcfs => break,
-                Err(MatchError::Busy) if reserve => {
-                    if let Some(job) = self.pending.remove(&key) {
-                        self.blocked.insert(key, job);
-                    }
-                    decisions.push(Decision::Blocked { id });
-                }
-                Err(MatchError::Busy) => {}
-                Err(e) => {
-                    self.pending.remove(&key);
-                    decisions.push(Decision::Rejected {
-                        id,
-                        reason: e.to_string(),
-                    });
-                }
-            }
+            decisions.extend(self.on_match(step.id, result));
         }
         decisions
     }

@@ -4,7 +4,7 @@ use super::*;
 use crate::graph::ResourceGraph;
 use crate::policy::MatchPolicy;
 use crate::readers::read_grug;
-use crate::traverser::TraverserConfig;
+use crate::traverser::{MatchOp, TraverserConfig};
 
 const GRAPH: &str = r#"<graphml xmlns="http://graphml.graphdrawing.org/xmlns">
   <key id="root" for="node" attr.name="root" attr.type="int"><default>0</default></key>
@@ -121,4 +121,50 @@ fn conservative_reserves_every_job() {
     q.unblock();
     assert_eq!(q.pending_len(), 3);
     assert_eq!("hybrid".parse::<QueuePolicy>(), Ok(QueuePolicy::Hybrid));
+}
+
+#[test]
+fn stepped_loop_skips_removed_jobs_and_reprioritizes() {
+    let mut t = traverser();
+    let mut q = QueueManager::new(QueueConfig {
+        policy: QueuePolicy::Easy,
+        ..QueueConfig::default()
+    });
+    q.submit(job(1, 1, 2, 100));
+    q.submit(job(2, 2, 1, 50));
+    q.submit(job(3, 3, 1, 50));
+    assert!(q.reprioritize(3, 20));
+    assert!(q.begin_loop().is_empty());
+    let step = q.next_match().unwrap();
+    assert_eq!(step.id, 3, "the higher priority goes first");
+    assert_eq!(step.op, MatchOp::AllocateOrElseReserve);
+    // Job 2 goes away while job 3's match is outstanding.
+    assert!(q.remove(2).is_some());
+    let r = t.run(&q.job(3).unwrap().jobspec.clone(), step.op, 3, 0);
+    assert!(matches!(
+        q.on_match(3, r),
+        Some(Decision::Started { id: 3, .. })
+    ));
+    let step = q.next_match().unwrap();
+    assert_eq!(step.id, 1);
+    let r = t.run(&q.job(1).unwrap().jobspec.clone(), step.op, 1, 0);
+    assert_eq!(q.on_match(1, r), Some(Decision::Reserved { id: 1, at: 50 }));
+    assert_eq!(q.next_match(), None);
+    assert!(!q.in_loop());
+    assert_eq!(q.begin_loop(), vec![1]);
+}
+
+#[test]
+fn a_job_removed_in_flight_gives_its_booking_back() {
+    let mut t = traverser();
+    let mut q = QueueManager::new(QueueConfig::default());
+    q.submit(job(7, 1, 1, 10));
+    q.begin_loop();
+    let step = q.next_match().unwrap();
+    let spec = q.job(7).unwrap().jobspec.clone();
+    q.remove(7);
+    let r = t.run(&spec, step.op, 7, 0);
+    assert!(r.is_ok());
+    assert_eq!(q.on_match(7, r), None);
+    assert_eq!(q.begin_loop(), vec![7], "released by the next loop");
 }

@@ -44,4 +44,27 @@ impl Traverser {
     pub fn status(&self, path: &str) -> Result<Status, MatchError> {
         Ok(self.graph.vertex(self.by_path(path)?).status)
     }
+
+    /// Marks every vertex of broker rank `rank` up or down; `false` if the graph has no
+    /// vertex of that rank.
+    pub fn set_rank_status(&mut self, rank: i64, status: Status) -> bool {
+        let Some(vertices) = self.graph.by_rank.get(&rank) else {
+            return false;
+        };
+        for v in vertices.clone() {
+            self.graph.vertices[v.idx()].status = status;
+        }
+        self.nodes_up = self.graph.nodes_up();
+        true
+    }
+
+    /// The broker ranks the graph knows, in order.
+    pub fn ranks(&self) -> Vec<i64> {
+        self.graph
+            .by_rank
+            .keys()
+            .copied()
+            .filter(|r| *r >= 0)
+            .collect()
+    }
 }

@@ -36,8 +36,10 @@ struct ExecJob {
     req: Envelope,
     /// Task pids here by task rank (empty when simulated or once exited).
     pids: HashMap<u32, u32>,
-    /// Other broker ranks running some of the tasks.
-    remote: Vec<u32>,
+    /// Other broker ranks running some of the tasks, with their tasks.
+    remote: Vec<(u32, Vec<u32>)>,
+    /// Tasks that have exited (a lost rank's tasks may be reported twice).
+    exited: std::collections::HashSet<u32>,
     /// Tasks not yet exited, here and elsewhere.
     running: usize,
     simulated: bool,
@@ -192,6 +194,7 @@ impl JobExec {
             req,
             pids: HashMap::new(),
             remote: Vec::new(),
+            exited: Default::default(),
             running: 0,
             simulated: matches!(plan.mode, Mode::Simulated(_)),
             status: 0,
@@ -218,8 +221,8 @@ impl JobExec {
                         }
                     } else {
                         job.running += tasks.len();
-                        job.remote.push(rank);
                         self.start_remote(id, rank, &tasks, argv, &plan, ctx);
+                        job.remote.push((rank, tasks));
                     }
                 }
             }
@@ -291,7 +294,7 @@ impl JobExec {
         let Some(job) = self.jobs.get_mut(&id) else {
             return false;
         };
-        for rank in &job.remote {
+        for (rank, _) in &job.remote {
             let body = json!({ "id": id.0, "signum": signum });
             self.rpc
                 .notify("job-exec.shell-kill", *rank, Bytes::from(body.to_string()));
@@ -353,6 +356,42 @@ fn output_entry(task: u32, stream: &str, data: Option<&str>) -> Entry {
 
 impl Actor for JobExec {
     type Context = Context<Self>;
+
+    fn started(&mut self, _: &mut Context<Self>) {
+        // The leader hears of lost brokers, whose tasks can no longer report.
+        let body = Bytes::from_static(br#"{"topic":"overlay.lost"}"#);
+        let _ = self.rpc.call("event.subscribe", self.rank, body);
+    }
+}
+
+impl JobExec {
+    /// Brokers were lost: their share of every job has failed.
+    fn on_ranks_lost(&mut self, msg: &Envelope, ctx: &mut Context<Self>) {
+        let Some(lost) = msg.json::<Value>().ok().and_then(|v| {
+            v.get("ranks")?
+                .as_str()
+                .and_then(|r| flux_proto::types::IdSet::parse(r).ok())
+        }) else {
+            return;
+        };
+        for (id, job) in &self.jobs {
+            for (rank, tasks) in job.remote.iter().filter(|(rank, _)| lost.contains(*rank)) {
+                let tasks: Vec<u32> = tasks
+                    .iter()
+                    .copied()
+                    .filter(|t| !job.exited.contains(t))
+                    .collect();
+                if !tasks.is_empty() {
+                    ctx.notify(JobEvent::RemoteFailed {
+                        id: *id,
+                        rank: *rank,
+                        tasks,
+                        note: "broker lost".into(),
+                    });
+                }
+            }
+        }
+    }
 }
 
 impl Handler<Deliver> for JobExec {
@@ -362,6 +401,12 @@ impl Handler<Deliver> for JobExec {
         let _timing = self.probe.handling();
         if msg.kind() == MsgType::Response {
             self.rpc.on_response(msg);
+            return;
+        }
+        if msg.kind() == MsgType::Event {
+            if msg.topic == "overlay.lost" {
+                self.on_ranks_lost(&msg, ctx);
+            }
             return;
         }
         match msg.topic.as_str() {
@@ -415,7 +460,9 @@ impl Handler<JobEvent> for JobExec {
                 self.log(id, "output", output_entry(rank, stream, None))
             }
             JobEvent::TaskExited { id, rank, status } => {
-                if let Some(job) = self.jobs.get_mut(&id) {
+                if let Some(job) = self.jobs.get_mut(&id)
+                    && job.exited.insert(rank)
+                {
                     job.pids.remove(&rank);
                     job.running = job.running.saturating_sub(1);
                     job.status = job.status.max(status);

@@ -142,6 +142,11 @@ impl Inventory {
         Ok(true)
     }
 
+    /// Ranks whose brokers were lost: offline until they register again.
+    pub fn set_offline(&mut self, ranks: &IdSet) {
+        self.online = self.online.difference(ranks);
+    }
+
     /// What the scheduler may use: ranks of R that are online and not drained.
     pub fn available(&self) -> IdSet {
         let Some(r) = &self.r else {

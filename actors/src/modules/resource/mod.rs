@@ -201,6 +201,9 @@ impl Actor for Resource {
 
     fn started(&mut self, ctx: &mut Context<Self>) {
         if self.rank == 0 {
+            // Brokers that go away take their resources offline with them.
+            let body = Bytes::from_static(br#"{"topic":"overlay.lost"}"#);
+            let _ = self.rpc.call("event.subscribe", self.rank, body);
             let piece = self.piece.clone();
             if let Err(e) = self.on_register(0, piece, ctx) {
                 self.log(3, format!("rank 0: {e}"));
@@ -220,6 +223,8 @@ impl Handler<Deliver> for Resource {
             self.rpc.on_response(msg);
         } else if msg.kind() == MsgType::Request {
             self.handle_request(msg, ctx);
+        } else if msg.kind() == MsgType::Event && msg.topic == "overlay.lost" {
+            self.on_ranks_lost(&msg);
         }
     }
 }

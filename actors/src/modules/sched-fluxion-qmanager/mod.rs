@@ -1,0 +1,373 @@
+//! `sched-fluxion-qmanager`: Fluxion's queue manager as a broker module. It provides the
+//! `sched` service (modules/sched_protocol.rs) with a [`QueueManager`] (fcfs, easy,
+//! hybrid, conservative) whose loops run one match at a time against
+//! `sched-fluxion-resource` (`match`, `cancel`, `feasibility`, `status`, `notify`).
+//!
+//! It also serves `sched-fluxion-qmanager.status`: the policy and, per pending job, why
+//! it waits (`reason_pending`) and, when reserved, its expected start (`t_estimate`).
+
+mod glue;
+pub mod options;
+
+use std::time::Duration;
+
+use actix::prelude::*;
+use bytes::Bytes;
+use flux_fluxion::error::MatchError;
+use flux_fluxion::qmanager::{MatchStep, PendingJob, QueueConfig, QueueManager};
+use flux_proto::{Envelope, Error, MsgType, errno, nodeid};
+use serde_json::{Value, json};
+
+use glue::{MatchReply, Waiters, Waiting, match_reply, op_name};
+
+use crate::broker::Broker;
+use crate::modules::sched_fluxion_resource::{ENODEV, parse_jobspec as matcher_jobspec};
+use crate::modules::sched_protocol::{AllocRequest, Feasibility, JobRef, Prioritize};
+use crate::modules::{ModuleContext, ModuleHandle, RpcClient, handle_common, unknown_method};
+use crate::msg::{Deliver, Log, Route, Stop};
+use crate::tracer::Probe;
+
+const RESOURCE: &str = "sched-fluxion-resource";
+const LOG_INFO: u8 = 6;
+/// How often to look for the resource module while it is not there.
+const RETRY: Duration = Duration::from_millis(500);
+
+/// The module's actor: a thin shell around [`QueueManager`].
+pub struct FluxionQmanager {
+    name: String,
+    broker: Addr<Broker>,
+    probe: Probe,
+    rpc: RpcClient,
+    config: QueueConfig,
+    queue: QueueManager,
+    waiters: Waiters,
+    /// The resource module's graph is there (its `notify` stream is open).
+    ready: bool,
+    /// A loop is in progress; `dirty` asks for another one after it.
+    looping: bool,
+    dirty: bool,
+    /// Counts loops, so that a match answer from an abandoned loop is ignored.
+    generation: u64,
+}
+
+/// Start the module; options in [`options::parse`].
+pub fn start(ctx: ModuleContext) -> Result<ModuleHandle, String> {
+    let config =
+        options::parse(ctx.args.clone()).map_err(|e| format!("sched-fluxion-qmanager: {e}"))?;
+    let addr = FluxionQmanager {
+        rpc: ctx.rpc(),
+        name: ctx.name,
+        broker: ctx.broker,
+        probe: ctx.probe,
+        config,
+        queue: QueueManager::new(config),
+        waiters: Waiters::default(),
+        ready: false,
+        looping: false,
+        dirty: false,
+        generation: 0,
+    }
+    .start();
+    Ok(ModuleHandle::of(addr))
+}
+
+/// News from the resource module's `notify` stream.
+#[derive(Message)]
+#[rtype(result = "()")]
+enum Notified {
+    Changed,
+    Ended(String),
+}
+
+impl FluxionQmanager {
+    fn send(&self, msg: Envelope) {
+        if msg.is_noresponse() {
+            return;
+        }
+        self.probe.sent();
+        self.broker.do_send(Route {
+            from: self.name.clone(),
+            msg,
+        });
+    }
+
+    fn watch_resource(&mut self, ctx: &mut Context<Self>) {
+        let topic = format!("{RESOURCE}.notify");
+        let mut stream = self
+            .rpc
+            .stream(&topic, nodeid::ANY, Bytes::from_static(b"{}"));
+        let me = ctx.address();
+        actix::spawn(async move {
+            while let Some(rsp) = stream.recv().await {
+                if rsp.errnum != 0 {
+                    me.do_send(Notified::Ended(rsp.error_text()));
+                    return;
+                }
+                me.do_send(Notified::Changed);
+            }
+            me.do_send(Notified::Ended("stream closed".into()));
+        });
+    }
+
+    /// Ask for a scheduling loop (now, or after the one in progress).
+    fn kick(&mut self, ctx: &mut Context<Self>) {
+        if !self.ready {
+            return;
+        }
+        if self.looping {
+            self.dirty = true;
+            return;
+        }
+        self.looping = true;
+        self.dirty = false;
+        self.generation += 1;
+        for id in self.queue.begin_loop() {
+            let body = json!({ "jobid": id }).to_string();
+            self.rpc.notify(
+                &format!("{RESOURCE}.cancel"),
+                nodeid::ANY,
+                Bytes::from(body),
+            );
+        }
+        self.step(ctx);
+    }
+
+    /// Send the loop's next match, or end the loop.
+    fn step(&mut self, ctx: &mut Context<Self>) {
+        let Some(MatchStep { id, op }) = self.queue.next_match() else {
+            self.looping = false;
+            if self.dirty {
+                self.kick(ctx);
+            }
+            return;
+        };
+        let jobspec = self
+            .waiters
+            .0
+            .get(&id)
+            .map_or(Value::Null, |w| w.jobspec.clone());
+        let body = json!({ "jobid": id, "op": op_name(op), "jobspec": jobspec });
+        let call = self.rpc.call(
+            &format!("{RESOURCE}.match"),
+            nodeid::ANY,
+            Bytes::from(body.to_string()),
+        );
+        let generation = self.generation;
+        ctx.spawn(call.into_actor(self).map(move |rsp, act, ctx| {
+            if act.looping && act.generation == generation {
+                act.on_match(id, rsp, ctx);
+            }
+        }));
+    }
+
+    fn on_match(&mut self, id: i64, rsp: Result<Envelope, Error>, ctx: &mut Context<Self>) {
+        let (result, r, error) = match match_reply(rsp) {
+            MatchReply::Matched { outcome, r } => (Ok(outcome), r, None),
+            MatchReply::Failed(e) => (Err(e.clone()), Value::Null, Some(e)),
+            MatchReply::Lost(text) => {
+                self.lose_resource(text);
+                return;
+            }
+        };
+        match self.queue.on_match(id, result) {
+            Some(d) => {
+                if let Some(rsp) = self.waiters.on_decision(d, r, error.as_ref()) {
+                    self.send(rsp);
+                }
+            }
+            None if matches!(error, Some(MatchError::Busy)) => self.waiters.on_busy(id),
+            None => {}
+        }
+        self.step(ctx);
+    }
+
+    /// The resource module went away: stop scheduling until it is back.
+    fn lose_resource(&mut self, why: String) {
+        if self.ready {
+            self.broker.do_send(Log {
+                severity: LOG_INFO,
+                appname: self.name.clone(),
+                msg: format!("{RESOURCE}: {why}; scheduling paused"),
+            });
+        }
+        self.ready = false;
+        self.looping = false;
+    }
+
+    /// Forward a request to the resource module and its answer back.
+    fn forward(
+        &mut self,
+        msg: Envelope,
+        method: &'static str,
+        body: Value,
+        ctx: &mut Context<Self>,
+    ) {
+        let topic = format!("{RESOURCE}.{method}");
+        let call = self
+            .rpc
+            .call(&topic, nodeid::ANY, Bytes::from(body.to_string()));
+        ctx.spawn(call.into_actor(self).map(move |rsp, act, _| {
+            let out = match rsp {
+                Ok(r) => msg.response(r.payload),
+                Err(e) if e.errnum() == ENODEV => msg.error_response(errno::ENOSPC, e.to_string()),
+                Err(e) if method == "feasibility" && e.errnum() != errno::EINVAL => {
+                    // No graph yet: nothing to say against the job.
+                    msg.response_json(&json!({}))
+                }
+                Err(e) => msg.error_response(e.errnum(), e.to_string()),
+            };
+            act.send(out);
+        }));
+    }
+
+    fn handle_request(&mut self, msg: Envelope, ctx: &mut Context<Self>) {
+        match msg.topic.as_str() {
+            "sched.alloc" => self.on_alloc(msg, ctx),
+            "sched.cancel" => {
+                if let Ok(job) = msg.json::<JobRef>() {
+                    let id = job.id as i64;
+                    self.queue.remove(id);
+                    if let Some(w) = self.waiters.0.remove(&id) {
+                        self.send(
+                            w.msg
+                                .error_response(errno::ECANCELED, "alloc request canceled"),
+                        );
+                    }
+                    self.kick(ctx);
+                }
+            }
+            "sched.prioritize" => {
+                if let Ok(p) = msg.json::<Prioritize>() {
+                    for (id, priority) in p.jobs {
+                        self.queue.reprioritize(id as i64, priority);
+                        if let Some(w) = self.waiters.0.get_mut(&(id as i64)) {
+                            w.priority = priority;
+                        }
+                    }
+                    self.kick(ctx);
+                }
+            }
+            "sched.free" => {
+                if let Ok(job) = msg.json::<JobRef>() {
+                    let body = json!({ "jobid": job.id as i64 }).to_string();
+                    self.rpc.notify(
+                        &format!("{RESOURCE}.cancel"),
+                        nodeid::ANY,
+                        Bytes::from(body),
+                    );
+                    self.kick(ctx);
+                }
+            }
+            "sched.feasibility" => match msg.json::<Feasibility>() {
+                Ok(f) => match matcher_jobspec(&f.jobspec) {
+                    Ok(_) => self.forward(msg, "feasibility", json!({"jobspec": f.jobspec}), ctx),
+                    Err(e) => self.send(msg.error_response(e.errnum, e.reason)),
+                },
+                Err(e) => self.send(msg.error_response(errno::EPROTO, e.to_string())),
+            },
+            "sched.resource-status" => self.forward(msg, "status", json!({}), ctx),
+            t if t == format!("{}.status", self.name) => {
+                let rsp = msg.response_json(&json!({
+                    "queue-policy": options::policy_name(self.config.policy),
+                    "queue-depth": self.config.queue_depth,
+                    "reservation-depth": self.config.effective_reservation_depth(),
+                    "resource-ready": self.ready,
+                    "pending": self.waiters.status(),
+                    "blocked": self.queue.blocked_len(),
+                }));
+                self.send(rsp);
+            }
+            _ if msg.is_noresponse() => {}
+            _ => {
+                let rsp = handle_common(&self.name, &self.probe, &msg)
+                    .or_else(|| handle_common("sched", &self.probe, &msg))
+                    .unwrap_or_else(|| unknown_method(&msg));
+                self.send(rsp);
+            }
+        }
+    }
+
+    fn on_alloc(&mut self, msg: Envelope, ctx: &mut Context<Self>) {
+        let req = match msg.json::<AllocRequest>() {
+            Ok(req) => req,
+            Err(e) => {
+                return self
+                    .send(msg.error_response(errno::EPROTO, format!("malformed request: {e}")));
+            }
+        };
+        let jobspec = match matcher_jobspec(&req.jobspec) {
+            Ok(spec) => spec,
+            Err(e) => return self.send(msg.error_response(e.errnum, e.reason)),
+        };
+        let id = req.id as i64;
+        self.queue.submit(PendingJob {
+            id,
+            priority: req.priority,
+            // The protocol orders equal priorities by id (FLUIDs grow with time).
+            t_submit: req.id,
+            jobspec,
+        });
+        self.waiters.0.insert(
+            id,
+            Waiting {
+                msg,
+                jobspec: req.jobspec,
+                priority: req.priority,
+                reason: None,
+                t_estimate: None,
+            },
+        );
+        self.kick(ctx);
+    }
+}
+
+impl Actor for FluxionQmanager {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        self.watch_resource(ctx);
+    }
+}
+
+impl Handler<Deliver> for FluxionQmanager {
+    type Result = ();
+
+    fn handle(&mut self, Deliver(msg): Deliver, ctx: &mut Context<Self>) {
+        let _timing = self.probe.handling();
+        if msg.kind() == MsgType::Response {
+            self.rpc.on_response(msg);
+        } else {
+            self.handle_request(msg, ctx);
+        }
+    }
+}
+
+impl Handler<Notified> for FluxionQmanager {
+    type Result = ();
+
+    fn handle(&mut self, news: Notified, ctx: &mut Context<Self>) {
+        match news {
+            Notified::Changed => {
+                self.ready = true;
+                self.queue.unblock();
+                self.kick(ctx);
+            }
+            Notified::Ended(why) => {
+                self.lose_resource(why);
+                ctx.run_later(RETRY, |act, ctx| act.watch_resource(ctx));
+            }
+        }
+    }
+}
+
+impl Handler<Stop> for FluxionQmanager {
+    type Result = ();
+
+    fn handle(&mut self, _: Stop, ctx: &mut Context<Self>) {
+        for (_, w) in std::mem::take(&mut self.waiters.0) {
+            self.send(w.msg.error_response(errno::ECANCELED, "scheduler unloaded"));
+        }
+        self.rpc.cancel_all();
+        ctx.stop();
+    }
+}

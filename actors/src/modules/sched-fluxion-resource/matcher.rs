@@ -1,0 +1,268 @@
+//! The resource module's core without I/O: builds the graph from R (or a file), runs
+//! match operations for the qmanager and renders allocations as R version 1.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use flux_fluxion::error::{ConfigError, MatchError, ReaderError};
+use flux_fluxion::graph::{ResourceGraph, Status};
+use flux_fluxion::jobspec::Jobspec;
+use flux_fluxion::readers::{decode_idset, filter_allowlist, read_grug, read_jgf, read_rv1exec};
+use flux_fluxion::traverser::{Emitted, FindExpr, MatchOp, Traverser};
+use flux_fluxion::writers::{idset, jgf_object, rv1};
+use flux_proto::errno;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use thiserror::Error;
+
+use super::options::{LoadFormat, ResourceOptions};
+
+/// ENODEV: the request can never be satisfied (not in flux_proto's table).
+pub const ENODEV: i32 = 19;
+
+/// Why the graph could not be built.
+#[derive(Debug, Error)]
+pub enum GraphError {
+    /// The file could not be read.
+    #[error("{0}: {1}")]
+    Io(String, std::io::Error),
+    /// The reader refused the input.
+    #[error("{0}")]
+    Reader(#[from] ReaderError),
+    /// The matcher refused the graph or its configuration.
+    #[error("{0}")]
+    Config(#[from] ConfigError),
+}
+
+/// `sched-fluxion-resource.match` request.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MatchRequest {
+    /// The job id.
+    pub jobid: i64,
+    /// `allocate`, `allocate_with_satisfiability`, `allocate_orelse_reserve` or
+    /// `satisfiability`.
+    pub op: String,
+    /// The jobspec (V1, as JSON).
+    pub jobspec: Value,
+}
+
+/// `sched-fluxion-resource.match` response.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MatchResponse {
+    /// The job id.
+    pub jobid: i64,
+    /// `ALLOCATED`, `RESERVED` or `MATCHED` (satisfiability).
+    pub status: String,
+    /// Start time (seconds since the epoch).
+    pub at: i64,
+    /// The allocation or reservation, R version 1 (`null` for satisfiability).
+    #[serde(rename = "R")]
+    pub r: Value,
+}
+
+/// A failed match as an errno and a message.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MatchFailure {
+    /// EBUSY (not now), ENODEV (never), EINVAL (bad request).
+    pub errnum: i32,
+    /// Why.
+    pub reason: String,
+}
+
+impl MatchFailure {
+    fn new(errnum: i32, reason: impl Into<String>) -> Self {
+        Self {
+            errnum,
+            reason: reason.into(),
+        }
+    }
+}
+
+impl From<MatchError> for MatchFailure {
+    fn from(e: MatchError) -> Self {
+        let errnum = match e {
+            MatchError::Busy => errno::EBUSY,
+            MatchError::Unsatisfiable => ENODEV,
+            MatchError::Invalid(_) | MatchError::Planner(_) => errno::EINVAL,
+        };
+        Self::new(errnum, e.to_string())
+    }
+}
+
+/// The graph and its scheduling state.
+#[derive(Debug)]
+pub struct Matcher {
+    traverser: Traverser,
+    with_scheduling: bool,
+    down: BTreeSet<i64>,
+}
+
+impl Matcher {
+    /// The graph of R: its `scheduling` JGF when present (unless `rv1exec_force`), else
+    /// its R_lite.
+    pub fn from_r(r: &Value, opts: &ResourceOptions) -> Result<Self, GraphError> {
+        let text = r.to_string();
+        let mut g = ResourceGraph::new();
+        let has_jgf = r.get("scheduling").and_then(|s| s.get("graph")).is_some();
+        if has_jgf && opts.load_format != LoadFormat::Rv1execForce {
+            read_jgf(&text, &mut g)?;
+        } else {
+            read_rv1exec(&text, &mut g)?;
+        }
+        Self::build(g, opts)
+    }
+
+    /// The graph of the file in `opts.load_file` (`path`): JGF, GRUG, or R.
+    pub fn from_file(path: &Path, opts: &ResourceOptions) -> Result<Self, GraphError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| GraphError::Io(path.display().to_string(), e))?;
+        let mut g = ResourceGraph::new();
+        match opts.load_format {
+            LoadFormat::Grug => read_grug(&text, &mut g)?,
+            LoadFormat::Jgf => read_jgf(&text, &mut g)?,
+            LoadFormat::Rv1exec | LoadFormat::Rv1execForce => {
+                let doc: Value = serde_json::from_str(&text).map_err(ReaderError::Json)?;
+                if doc.get("graph").is_some() {
+                    read_jgf(&text, &mut g)?;
+                } else {
+                    return Self::from_r(&doc, opts);
+                }
+            }
+        }
+        Self::build(g, opts)
+    }
+
+    fn build(g: ResourceGraph, opts: &ResourceOptions) -> Result<Self, GraphError> {
+        let g = match opts.allowlist.as_deref() {
+            Some(list) => filter_allowlist(&g, list),
+            None => g,
+        };
+        Ok(Self {
+            traverser: Traverser::new(g, &opts.traverser)?,
+            with_scheduling: opts.with_scheduling,
+            down: BTreeSet::new(),
+        })
+    }
+
+    /// Runs one match at time `now` (seconds since the epoch).
+    pub fn run(&mut self, req: &MatchRequest, now: i64) -> Result<MatchResponse, MatchFailure> {
+        let op: MatchOp = req.op.parse().map_err(MatchFailure::from)?;
+        let jobspec = parse_jobspec(&req.jobspec)?;
+        let m = self.traverser.run(&jobspec, op, req.jobid, now)?;
+        let (status, r) = match (op, m.reserved) {
+            (MatchOp::Satisfiability, _) => ("MATCHED", Value::Null),
+            (_, reserved) => (
+                if reserved { "RESERVED" } else { "ALLOCATED" },
+                self.render(&m.emitted, m.at, m.end),
+            ),
+        };
+        Ok(MatchResponse {
+            jobid: req.jobid,
+            status: status.into(),
+            at: m.at,
+            r,
+        })
+    }
+
+    /// Could `jobspec` ever be satisfied (ignoring what is allocated and what is down)?
+    pub fn feasible(&mut self, jobspec: &Value, now: i64) -> Result<(), MatchFailure> {
+        let jobspec = parse_jobspec(jobspec)?;
+        self.traverser
+            .run(&jobspec, MatchOp::Satisfiability, -1, now)
+            .map(|_| ())
+            .map_err(|e| match e {
+                MatchError::Busy | MatchError::Unsatisfiable => {
+                    MatchFailure::new(ENODEV, "unsatisfiable request")
+                }
+                other => other.into(),
+            })
+    }
+
+    /// Releases what job `jobid` holds (allocation or reservation).
+    pub fn cancel(&mut self, jobid: i64) -> Result<(), MatchFailure> {
+        self.traverser.cancel(jobid).map_err(MatchFailure::from)
+    }
+
+    /// Marks ranks up (`up == true`) or down; returns whether anything changed.
+    pub fn set_status(&mut self, ranks: &str, up: bool) -> Result<bool, ReaderError> {
+        let mut changed = false;
+        for rank in decode_idset(ranks)? {
+            let status = if up { Status::Up } else { Status::Down };
+            if self.traverser.set_rank_status(rank, status) {
+                changed |= if up {
+                    self.down.remove(&rank)
+                } else {
+                    self.down.insert(rank)
+                };
+            }
+        }
+        Ok(changed)
+    }
+
+    /// Marks every rank not in `up` down (the first `resource.acquire` response).
+    pub fn set_up_only(&mut self, up: &str) -> Result<(), ReaderError> {
+        let up: BTreeSet<i64> = decode_idset(up)?.into_iter().collect();
+        let down: Vec<i64> = self
+            .traverser
+            .ranks()
+            .into_iter()
+            .filter(|r| !up.contains(r))
+            .collect();
+        self.set_status(&idset(&down), false)?;
+        Ok(())
+    }
+
+    /// The down ranks, as an idset string.
+    pub fn down(&self) -> String {
+        idset(&self.down.iter().copied().collect::<Vec<_>>())
+    }
+
+    /// The up ranks, as an idset string.
+    pub fn up(&self) -> String {
+        let up: Vec<i64> = self
+            .traverser
+            .ranks()
+            .into_iter()
+            .filter(|r| !self.down.contains(r))
+            .collect();
+        idset(&up)
+    }
+
+    /// `{"all": R, "allocated": R, "down": idset}` (the `sched.resource-status` body).
+    pub fn status(&mut self) -> Value {
+        let all = self.find("status=up or status=down");
+        let allocated = self.find("sched-now=allocated");
+        json!({"all": all, "allocated": allocated, "down": self.down()})
+    }
+
+    fn find(&mut self, expr: &str) -> Value {
+        match FindExpr::parse(expr) {
+            Ok(e) => {
+                let emitted = self.traverser.find(&e);
+                parse_json(&rv1(&self.traverser.graph, &emitted, 0, 0, None))
+            }
+            Err(_) => Value::Null,
+        }
+    }
+
+    fn render(&self, emitted: &[Emitted], start: i64, end: i64) -> Value {
+        let g = &self.traverser.graph;
+        let jgf = self.with_scheduling.then(|| jgf_object(g, emitted));
+        parse_json(&rv1(g, emitted, start, end, jgf.as_deref()))
+    }
+}
+
+/// The writers produce valid JSON; `null` should they ever not.
+fn parse_json(text: &str) -> Value {
+    serde_json::from_str(text).unwrap_or(Value::Null)
+}
+
+/// A jobspec as the matcher reads it; EINVAL with the parser's reason otherwise.
+pub fn parse_jobspec(jobspec: &Value) -> Result<Jobspec, MatchFailure> {
+    Jobspec::parse(&jobspec.to_string())
+        .map_err(|e| MatchFailure::new(errno::EINVAL, format!("invalid jobspec: {e}")))
+}
+
+#[cfg(test)]
+#[path = "matcher_tests.rs"]
+mod tests;

@@ -1,0 +1,310 @@
+//! `sched-fluxion-resource`: Fluxion's resource graph as a broker module. It builds the
+//! graph from R (`resource.acquire`, RFC 28: the JGF `scheduling` key when present, else
+//! R_lite) or from `load-file=`, and serves the matcher to `sched-fluxion-qmanager`:
+//!
+//! | topic | body | answer |
+//! |---|---|---|
+//! | `sched-fluxion-resource.match` | [`MatchRequest`] | [`MatchResponse`]; EBUSY (not now), ENODEV (never), EINVAL (bad jobspec), EAGAIN (no graph yet) |
+//! | `sched-fluxion-resource.cancel` | `{"jobid": I}` | `{}` |
+//! | `sched-fluxion-resource.feasibility` | `{"jobspec": J}` | `{}` or ENODEV/EINVAL |
+//! | `sched-fluxion-resource.status` | `{}` | `{"all": R, "allocated": R, "down": idset}` |
+//! | `sched-fluxion-resource.notify` | `{}`, streaming | `{"up": idset, "down": idset}` once the graph exists and after every change |
+//! | `sched-fluxion-resource.info` | `{}` | `{"policy", "prune-filters", "up", "down"}` |
+
+mod matcher;
+pub mod options;
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use actix::prelude::*;
+use bytes::Bytes;
+use flux_proto::{Envelope, MsgType, errno, nodeid};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+pub use matcher::{
+    ENODEV, GraphError, MatchFailure, MatchRequest, MatchResponse, Matcher, parse_jobspec,
+};
+pub use options::{OptionsError, ResourceOptions};
+
+use crate::broker::Broker;
+use crate::modules::{ModuleContext, ModuleHandle, RpcClient, handle_common, unknown_method};
+use crate::msg::{Deliver, Log, Route, Stop};
+use crate::tracer::Probe;
+
+const NAME: &str = "sched-fluxion-resource";
+const LOG_ERR: u8 = 3;
+const LOG_INFO: u8 = 6;
+
+/// The module's actor: a thin shell around [`Matcher`].
+pub struct FluxionResource {
+    name: String,
+    broker: Addr<Broker>,
+    probe: Probe,
+    rpc: RpcClient,
+    opts: ResourceOptions,
+    /// `None` until R has arrived.
+    matcher: Option<Matcher>,
+    /// Open `notify` streams.
+    watchers: Vec<Envelope>,
+}
+
+/// Start the module; options as in [`ResourceOptions`]. With `load-file=` the graph is
+/// read at once, so a bad file fails the load.
+pub fn start(ctx: ModuleContext) -> Result<ModuleHandle, String> {
+    let opts = ResourceOptions::parse(ctx.args.clone()).map_err(|e| format!("{NAME}: {e}"))?;
+    let matcher = match &opts.load_file {
+        Some(path) => Some(Matcher::from_file(path, &opts).map_err(|e| format!("{NAME}: {e}"))?),
+        None => None,
+    };
+    let addr = FluxionResource {
+        rpc: ctx.rpc(),
+        name: ctx.name,
+        broker: ctx.broker,
+        probe: ctx.probe,
+        opts,
+        matcher,
+        watchers: Vec::new(),
+    }
+    .start();
+    Ok(ModuleHandle::of(addr))
+}
+
+/// Seconds since the epoch (the matcher's clock).
+pub(crate) fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// An update from `resource.acquire`.
+#[derive(Message)]
+#[rtype(result = "()")]
+enum Acquired {
+    Resources { r: Value, up: Option<String> },
+    Up(String),
+    Down(String),
+    Failed(String),
+}
+
+#[derive(Deserialize)]
+struct AcquireRsp {
+    resources: Option<Value>,
+    up: Option<String>,
+    down: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct JobidReq {
+    jobid: i64,
+}
+
+#[derive(Deserialize)]
+struct JobspecReq {
+    jobspec: Value,
+}
+
+fn malformed(msg: &Envelope, e: impl std::fmt::Display) -> Envelope {
+    msg.error_response(errno::EPROTO, format!("malformed request: {e}"))
+}
+
+fn failure(msg: &Envelope, f: MatchFailure) -> Envelope {
+    msg.error_response(f.errnum, f.reason)
+}
+
+impl FluxionResource {
+    fn send(&self, msg: Envelope) {
+        if msg.is_noresponse() {
+            return;
+        }
+        self.probe.sent();
+        self.broker.do_send(Route {
+            from: self.name.clone(),
+            msg,
+        });
+    }
+
+    fn log(&self, severity: u8, text: String) {
+        self.broker.do_send(Log {
+            severity,
+            appname: self.name.clone(),
+            msg: text,
+        });
+    }
+
+    fn acquire(&mut self, ctx: &mut Context<Self>) {
+        let mut stream =
+            self.rpc
+                .stream("resource.acquire", nodeid::ANY, Bytes::from_static(b"{}"));
+        let me = ctx.address();
+        actix::spawn(async move {
+            while let Some(rsp) = stream.recv().await {
+                if rsp.errnum != 0 {
+                    me.do_send(Acquired::Failed(rsp.error_text()));
+                    break;
+                }
+                let Ok(body) = rsp.json::<AcquireRsp>() else {
+                    continue;
+                };
+                match (body.resources, body.up, body.down) {
+                    (Some(r), up, _) => me.do_send(Acquired::Resources { r, up }),
+                    (None, Some(up), _) => me.do_send(Acquired::Up(up)),
+                    (None, None, Some(down)) => me.do_send(Acquired::Down(down)),
+                    _ => {}
+                }
+            }
+        });
+    }
+
+    /// Tell every `notify` stream the current up/down sets.
+    fn notify_all(&self) {
+        let Some(m) = self.matcher.as_ref() else {
+            return;
+        };
+        let body = json!({"up": m.up(), "down": m.down()});
+        for w in &self.watchers {
+            self.send(w.response_json(&body));
+        }
+    }
+
+    fn handle_request(&mut self, msg: Envelope) {
+        let method = msg
+            .topic
+            .strip_prefix(NAME)
+            .and_then(|m| m.strip_prefix('.'))
+            .unwrap_or_default();
+        if method == "disconnect" {
+            let from = msg.route.last().cloned();
+            self.watchers.retain(|w| w.route.last() != from.as_ref());
+            return;
+        }
+        if let Some(rsp) = handle_common(&self.name, &self.probe, &msg) {
+            return self.send(rsp);
+        }
+        let Some(m) = self.matcher.as_mut() else {
+            if method == "notify" {
+                self.watchers.push(msg);
+                return;
+            }
+            return self.send(msg.error_response(errno::EAGAIN, "resource graph not loaded yet"));
+        };
+        let rsp = match method {
+            "match" => match msg.json::<MatchRequest>() {
+                Ok(req) => match m.run(&req, now()) {
+                    Ok(body) => msg.response_json(&body),
+                    Err(f) => failure(&msg, f),
+                },
+                Err(e) => malformed(&msg, e),
+            },
+            "cancel" => match msg.json::<JobidReq>() {
+                Ok(req) => match m.cancel(req.jobid) {
+                    Ok(()) => msg.response_json(&json!({})),
+                    Err(f) => failure(&msg, f),
+                },
+                Err(e) => malformed(&msg, e),
+            },
+            "feasibility" => match msg.json::<JobspecReq>() {
+                Ok(req) => match m.feasible(&req.jobspec, now()) {
+                    Ok(()) => msg.response_json(&json!({})),
+                    Err(f) => failure(&msg, f),
+                },
+                Err(e) => malformed(&msg, e),
+            },
+            "status" => msg.response_json(&m.status()),
+            "info" => msg.response_json(&json!({
+                "policy": self.opts.policy_name,
+                "prune-filters": self.opts.traverser.prune_filters,
+                "up": m.up(),
+                "down": m.down(),
+            })),
+            "notify" => {
+                let rsp = msg.response_json(&json!({"up": m.up(), "down": m.down()}));
+                self.watchers.push(msg);
+                rsp
+            }
+            _ => unknown_method(&msg),
+        };
+        self.send(rsp);
+    }
+
+    fn on_resources(&mut self, r: Value, up: Option<String>) {
+        if self.matcher.is_some() {
+            return;
+        }
+        let built = Matcher::from_r(&r, &self.opts).map_err(|e| e.to_string());
+        let built = built.and_then(|mut m| match up {
+            Some(up) => m.set_up_only(&up).map(|()| m).map_err(|e| e.to_string()),
+            None => Ok(m),
+        });
+        match built {
+            Ok(m) => {
+                self.log(LOG_INFO, format!("resource graph loaded (up {})", m.up()));
+                self.matcher = Some(m);
+            }
+            Err(e) => self.log(LOG_ERR, format!("cannot build the graph from R: {e}")),
+        }
+    }
+}
+
+impl Actor for FluxionResource {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        if self.matcher.is_none() {
+            self.acquire(ctx);
+        }
+    }
+}
+
+impl Handler<Deliver> for FluxionResource {
+    type Result = ();
+
+    fn handle(&mut self, Deliver(msg): Deliver, _: &mut Context<Self>) {
+        let _timing = self.probe.handling();
+        if msg.kind() == MsgType::Response {
+            self.rpc.on_response(msg);
+        } else {
+            self.handle_request(msg);
+        }
+    }
+}
+
+impl Handler<Acquired> for FluxionResource {
+    type Result = ();
+
+    fn handle(&mut self, update: Acquired, _: &mut Context<Self>) {
+        let changed = match update {
+            Acquired::Resources { r, up } => {
+                self.on_resources(r, up);
+                true
+            }
+            Acquired::Up(ranks) => self
+                .matcher
+                .as_mut()
+                .is_some_and(|m| m.set_status(&ranks, true).unwrap_or(false)),
+            Acquired::Down(ranks) => self
+                .matcher
+                .as_mut()
+                .is_some_and(|m| m.set_status(&ranks, false).unwrap_or(false)),
+            Acquired::Failed(text) => {
+                self.log(LOG_ERR, format!("resource.acquire: {text}"));
+                false
+            }
+        };
+        if changed {
+            self.notify_all();
+        }
+    }
+}
+
+impl Handler<Stop> for FluxionResource {
+    type Result = ();
+
+    fn handle(&mut self, _: Stop, ctx: &mut Context<Self>) {
+        for w in std::mem::take(&mut self.watchers) {
+            self.send(w.error_response(errno::ENODATA, "sched-fluxion-resource unloaded"));
+        }
+        self.rpc.cancel_all();
+        ctx.stop();
+    }
+}
