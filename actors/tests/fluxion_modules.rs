@@ -282,6 +282,20 @@ async fn fcfs_allocates_frees_and_cancels() {
     let rsp = f.expect(job7).await;
     assert_eq!(rsp.errnum, errno::ECANCELED);
     assert_eq!(f.status().await["pending"], json!([]));
+
+    // fcfs: job 9 waits behind job 8 until it is given a higher priority.
+    let job8 = f.send("sched.alloc", &alloc(8, jobspec(1, 4, 0)));
+    let job9 = f.send("sched.alloc", &alloc(9, jobspec(1, 2, 0)));
+    assert!(f.response(job9, QUIET).await.is_none());
+    f.notify("sched.prioritize", json!({"jobs": [[9, 20]]})).await;
+    let rsp = f.expect(job9).await;
+    assert_eq!(
+        r_lite(&rsp),
+        json!([{"rank": "0", "children": {"core": "2-3"}}])
+    );
+    assert!(f.response(job8, QUIET).await.is_none());
+    let status = f.status().await;
+    assert_eq!(status["pending"][0]["id"], json!(8));
 }
 
 #[actix_rt::test]
@@ -447,8 +461,9 @@ async fn the_graph_follows_resource_acquire() {
     let rsp = f.rpc("resource.undrain", json!({"targets": "0"})).await;
     assert_eq!(rsp.errnum, 0, "{}", rsp.errstr);
     let rsp = f.expect(job2).await;
+    // The default policy, first, prefers high ids.
     assert_eq!(
         r_lite(&rsp),
-        json!([{"rank": "0", "children": {"core": "0"}}])
+        json!([{"rank": "0", "children": {"core": "3"}}])
     );
 }

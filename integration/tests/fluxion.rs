@@ -36,6 +36,7 @@ fn fluxion_replaces_sched_simple_and_runs_jobs() {
     assert_eq!(inst.ok(&["run", "echo", "hello"]), "hello\n");
     let out = inst.flux(&["run", "-n", "100000", "true"]);
     assert!(!out.status.success(), "{}", stdout(&out));
+    assert!(stderr(&out).contains("unsatisfiable"), "{}", stderr(&out));
 
     inst.ok(&["module", "remove", "sched-fluxion-qmanager"]);
     inst.ok(&["module", "remove", "sched-fluxion-resource"]);

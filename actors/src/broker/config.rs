@@ -53,6 +53,7 @@ pub fn default_modules_for(rank: u32) -> Vec<(String, Vec<String>)> {
 
 /// Attributes a tool may set at start but never later.
 const SETTABLE_AT_START: &[&str] = &[
+    "jobid",
     "rundir",
     "statedir",
     "local-uri",
@@ -69,6 +70,7 @@ const SETTABLE_AT_START: &[&str] = &[
 pub fn initial_attrs(config: &BrokerConfig, owner: u32, pid: u32) -> Result<Attrs, AttrError> {
     let mut attrs = Attrs::default();
     for name in [
+        "jobid",
         "rundir",
         "statedir",
         "local-uri",
@@ -80,7 +82,6 @@ pub fn initial_attrs(config: &BrokerConfig, owner: u32, pid: u32) -> Result<Attr
     }
     for name in [
         "parent-uri",
-        "jobid",
         "parent-kvs-namespace",
         "tbon.endpoint",
         "tbon.parent-endpoint",

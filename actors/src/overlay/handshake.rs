@@ -44,6 +44,21 @@ impl InstanceKey {
         Ok(InstanceKey(random_bytes()?))
     }
 
+    /// The key as hex (how it travels through PMI and sits in key files).
+    pub fn to_hex(&self) -> String {
+        encode_hex(&self.0)
+    }
+
+    /// A key from its hex form.
+    pub fn from_hex(text: &str) -> io::Result<Self> {
+        let bytes = decode_hex(text.trim())
+            .filter(|b| b.len() == 32)
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "not an instance key"))?;
+        let mut key = [0u8; 32];
+        key.copy_from_slice(&bytes);
+        Ok(InstanceKey(key))
+    }
+
     /// Read a key written by [`InstanceKey::save`].
     pub fn load(path: &Path) -> io::Result<Self> {
         let text = std::fs::read_to_string(path)?;
@@ -68,7 +83,7 @@ impl InstanceKey {
             .create_new(true)
             .mode(0o600)
             .open(path)?;
-        io::Write::write_all(&mut file, format!("{}\n", encode_hex(&self.0)).as_bytes())
+        io::Write::write_all(&mut file, format!("{}\n", self.to_hex()).as_bytes())
     }
 
     fn proof(&self, nonce: &[u8; 32], rank: u32) -> [u8; 32] {

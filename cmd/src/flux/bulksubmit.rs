@@ -44,10 +44,13 @@ enum Join {
     Link,
 }
 
+/// One `:::` group of inputs and how it joins the groups before it.
+type Group = (Join, Vec<String>);
+
 /// Split `cmd ::: a b :::+ c d :::: file` into the command and its input groups.
-fn split(words: &[String]) -> anyhow::Result<(Vec<String>, Vec<(Join, Vec<String>)>)> {
+fn split(words: &[String]) -> anyhow::Result<(Vec<String>, Vec<Group>)> {
     let mut command = Vec::new();
-    let mut groups: Vec<(Join, Vec<String>)> = Vec::new();
+    let mut groups: Vec<Group> = Vec::new();
     let mut file_group = false;
     for word in words {
         let marker = match word.as_str() {
@@ -75,7 +78,7 @@ fn split(words: &[String]) -> anyhow::Result<(Vec<String>, Vec<(Join, Vec<String
 }
 
 /// Every input tuple: the cartesian product of groups, linked groups zipped.
-fn combinations(groups: &[(Join, Vec<String>)]) -> anyhow::Result<Vec<Vec<String>>> {
+fn combinations(groups: &[Group]) -> anyhow::Result<Vec<Vec<String>>> {
     let mut tuples: Vec<Vec<String>> = vec![Vec::new()];
     for (join, items) in groups {
         tuples = match join {

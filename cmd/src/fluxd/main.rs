@@ -75,6 +75,11 @@ fn run(args: Args) -> anyhow::Result<i32> {
     if let Some(path) = args.config_path.clone() {
         return run_from_config(args, &path);
     }
+    if args.test_size == 1
+        && let Some(pmi) = flux_shell::pmi::PmiClient::from_env()?
+    {
+        return run_from_pmi(args, pmi);
+    }
     let size = args.test_size;
     if size == 0 {
         bail!("--test-size must be at least 1");
@@ -185,6 +190,80 @@ fn run_from_config(args: Args, path: &std::path::Path) -> anyhow::Result<i32> {
         rank,
         size,
         setattrs: parse_setattrs(&args.setattr)?,
+        initial_program: (rank == 0 && !args.command.is_empty()).then(|| args.command.clone()),
+        modules: if args.no_modules {
+            Vec::new()
+        } else {
+            default_modules_for(rank)
+        },
+        owns_process: true,
+    };
+    let system = System::new();
+    system.block_on(async move {
+        let broker = Broker::launch(config, overlay, Tracer::default().start())?;
+        forward_signals(broker);
+        anyhow::Ok(())
+    })?;
+    Ok(system.run_with_code()?)
+}
+
+/// One broker of an instance launched by a parent with simple PMI (a Flux job shell, `srun
+/// --mpi=pmi2`, a test harness): rank and size from PMI; every broker with children puts
+/// its endpoint ("business card") under its rank, rank 0 also the instance key; after the
+/// barrier each reads its parent's card. `FLUX_IPADDR` sets the address to listen on
+/// (default 127.0.0.1).
+fn run_from_pmi(args: Args, mut pmi: flux_shell::pmi::PmiClient) -> anyhow::Result<i32> {
+    let (rank, size) = (pmi.rank, pmi.size);
+    let mut setattrs = parse_setattrs(&args.setattr)?;
+    let topo = match setattr(&setattrs, "tbon.topo") {
+        Some(topo) => Topology::parse(size, topo)?,
+        None => Topology::kary(size, 32),
+    };
+    let ip = std::env::var("FLUX_IPADDR").unwrap_or_else(|_| "127.0.0.1".into());
+    let listener = match topo.children(rank).next() {
+        Some(_) => Some(
+            std::net::TcpListener::bind((ip.as_str(), 0))
+                .with_context(|| format!("cannot listen on {ip}"))?,
+        ),
+        None => None,
+    };
+    if let Some(l) = &listener {
+        pmi.put(&rank.to_string(), &l.local_addr()?.to_string())?;
+    }
+    if rank == 0 {
+        // The PMI key space is private to this launch: it carries the instance key.
+        pmi.put("flux.key", &InstanceKey::generate()?.to_hex())?;
+    }
+    pmi.barrier()?;
+    let key_hex = pmi
+        .get("flux.key")?
+        .context("PMI: rank 0 did not share the instance key")?;
+    let key = InstanceKey::from_hex(&key_hex)?;
+    let parent = match topo.parent(rank) {
+        Some(p) => Some(
+            pmi.get(&p.to_string())?
+                .with_context(|| format!("PMI: no endpoint from rank {p}"))?
+                .parse()
+                .context("PMI: invalid endpoint")?,
+        ),
+        None => None,
+    };
+    let kvsname = pmi.kvsname.clone();
+    pmi.finalize()?;
+    if !kvsname.is_empty() {
+        setattrs.push(("jobid".into(), kvsname));
+    }
+    let overlay = (size > 1).then_some(OverlayConfig {
+        key,
+        listener,
+        parent,
+        topology: Some(topo),
+        hosts: None,
+    });
+    let config = BrokerConfig {
+        rank,
+        size,
+        setattrs,
         initial_program: (rank == 0 && !args.command.is_empty()).then(|| args.command.clone()),
         modules: if args.no_modules {
             Vec::new()

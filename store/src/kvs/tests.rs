@@ -463,3 +463,152 @@ fn batch_falls_back_to_single_commits() {
         .collect();
     assert_eq!(seqs, [4, 4]);
 }
+
+/// The blob at the directory `key`, and whether it is an `hdir`.
+fn dir_blob(kvs: &Kvs, key: &str) -> (Blobref, bool) {
+    match kvs.snapshot(PRIMARY).unwrap().lookup(key, true).unwrap() {
+        TreeObj::DirRef(r) => {
+            let blob = kvs.content().load(&r).unwrap();
+            (r, crate::tree::hdir::HDir::is_hdir_blob(&blob))
+        }
+        other => panic!("{key}: {other}"),
+    }
+}
+
+#[test]
+fn big_directories_are_hashed_and_read_back_whole() {
+    use crate::tree::hdir::{JOIN_ENTRIES, SPLIT_ENTRIES};
+    let mut k = kvs();
+    let n = SPLIT_ENTRIES * 20;
+    for chunk in (0..n).collect::<Vec<_>>().chunks(37) {
+        let mut t = Txn::new();
+        for i in chunk {
+            t.put(format!("job.0000.{i:04x}.jobspec"), format!("spec {i}"));
+            t.append(format!("job.0000.{i:04x}.eventlog"), "x".repeat(60));
+        }
+        k.commit(PRIMARY, &t).unwrap();
+    }
+    let (r, hashed) = dir_blob(&k, "job.0000");
+    assert!(hashed);
+    // The TreeObj API and READDIR see an ordinary directory.
+    let snap = k.snapshot(PRIMARY).unwrap();
+    let names = snap.list("job.0000").unwrap();
+    assert_eq!(names.len(), n);
+    assert_eq!(names[5], "0005");
+    assert!(
+        snap.get_dir("job.0000")
+            .unwrap()
+            .values()
+            .all(TreeObj::is_dir)
+    );
+    assert_eq!(k.tree().load_dir(&r).unwrap().len(), n);
+    assert_eq!(snap.get("job.0000.0123.jobspec").unwrap(), b"spec 291");
+    assert_eq!(snap.get("job.0000.0123.eventlog").unwrap().len(), 60);
+    assert_eq!(errnum(snap.get("job.0000.9999.jobspec")), 2);
+    assert_eq!(errnum(snap.get("job.0000.0001.jobspec.x")), 20);
+    assert_eq!(snap.list("job.0000.0001").unwrap(), ["eventlog", "jobspec"]);
+    // A new root made at the hashed directory works like any root.
+    let at = k.at(r);
+    assert_eq!(at.get("0123.jobspec").unwrap(), b"spec 291");
+    k.create_namespace("copy", 0, Some(r)).unwrap();
+    assert_eq!(
+        k.snapshot("copy").unwrap().get("0002.jobspec").unwrap(),
+        b"spec 2"
+    );
+    // Symlinks through a hashed directory.
+    let mut t = Txn::new();
+    t.symlink("link", None, "job.0000.0042");
+    k.commit(PRIMARY, &t).unwrap();
+    assert_eq!(get(&k, "link.jobspec").unwrap(), b"spec 66");
+
+    // A commit touching one entry writes a few small blobs, not the whole directory.
+    let root = k.namespace(PRIMARY).unwrap().rootref;
+    let whole = TreeObj::encode_dir(&k.tree().load_dir(&r).unwrap()).len();
+    let mut b = Builder::new(k.tree(), PRIMARY, &root).unwrap();
+    b.apply(
+        &Key::parse("job.0000.0100.eventlog").unwrap(),
+        Action::Append(b"y".to_vec()),
+    )
+    .unwrap();
+    let fin = b.finish().unwrap();
+    let written: usize = fin.blobs.iter().map(|(_, b)| b.len()).sum();
+    assert!(written * 4 < whole, "{written} of {whole}");
+    assert_eq!(fin.hdirs.len(), 1);
+
+    // Shrinking: unlink all but a few entries and it is a plain dir again.
+    let mut t = Txn::new();
+    for i in JOIN_ENTRIES / 2..n {
+        t.unlink(format!("job.0000.{i:04x}"));
+    }
+    k.commit(PRIMARY, &t).unwrap();
+    let (_, hashed) = dir_blob(&k, "job.0000");
+    assert!(!hashed);
+    assert_eq!(list(&k, "job.0000").len(), JOIN_ENTRIES / 2);
+    assert_eq!(get(&k, "job.0000.0003.jobspec").unwrap(), b"spec 3");
+}
+
+fn list(k: &Kvs, key: &str) -> Vec<String> {
+    k.snapshot(PRIMARY).unwrap().list(key).unwrap()
+}
+
+#[test]
+fn hashed_directories_survive_reopen() {
+    use crate::tree::hdir::SPLIT_ENTRIES;
+    let dir = tempfile::tempdir().unwrap();
+    let open = || {
+        let db = open_db(Some(dir.path())).unwrap();
+        Kvs::open(
+            ContentStore::open(&db, ContentConfig::default()).unwrap(),
+            KvsConfig::default(),
+        )
+        .unwrap()
+    };
+    let n = SPLIT_ENTRIES * 5;
+    let ns = {
+        let mut k = open();
+        let mut t = Txn::new();
+        for i in 0..n {
+            t.put(format!("big.k{i}"), format!("{i}"));
+        }
+        k.commit(PRIMARY, &t).unwrap();
+        assert!(dir_blob(&k, "big").1);
+        k.sync().unwrap();
+        k.namespace(PRIMARY).unwrap().clone()
+    };
+    let mut k = open();
+    assert_eq!(k.namespace(PRIMARY).unwrap(), &ns);
+    assert_eq!(list(&k, "big").len(), n);
+    assert_eq!(get(&k, "big.k17").unwrap(), b"17");
+    put(&mut k, "big.k17", "changed");
+    put(&mut k, "big.new", "new");
+    assert_eq!(get(&k, "big.k17").unwrap(), b"changed");
+    assert_eq!(list(&k, "big").len(), n + 1);
+    assert!(dir_blob(&k, "big").1);
+}
+
+#[test]
+fn cache_is_bounded_in_bytes() {
+    let content = ContentStore::temporary(ContentConfig::default()).unwrap();
+    let mut k = Kvs::open(
+        content,
+        KvsConfig {
+            cache_bytes: 256 << 10,
+            ..KvsConfig::default()
+        },
+    )
+    .unwrap();
+    for i in 0..200 {
+        let mut t = Txn::new();
+        for j in 0..20 {
+            t.put(format!("d{i}.k{j}"), "v".repeat(40));
+        }
+        k.commit(PRIMARY, &t).unwrap();
+    }
+    // At most the budget plus the one directory that overflowed a generation.
+    assert!(
+        k.tree().cached_bytes() <= 320 << 10,
+        "{}",
+        k.tree().cached_bytes()
+    );
+    assert_eq!(list(&k, ".").len(), 200);
+}

@@ -1,12 +1,18 @@
 //! RFC 11 `hdir` objects: large directories split into hash buckets.
 //!
 //! A directory of more than [`SPLIT_ENTRIES`] entries is stored as
-//! `{"ver":1,"type":"hdir","data":{"size":N,"func":"fnv1a64","bucket":[dirref,...]}}`:
-//! `size` is the number of entries, `func` names the function that picks a bucket
-//! (64-bit FNV-1a of the entry name, modulo the bucket count, a power of two), and each
-//! `bucket` is a `dirref` to an ordinary `dir` blob holding the entries that hash there.
-//! A commit that touches `k` entries of a big directory then rewrites at most `k` small
-//! buckets and the bucket array, instead of the whole directory.
+//! `{"ver":1,"type":"hdir","data":{"size":N,"func":"fnv1a64-stem","bucket":[dirref,...]}}`:
+//! `size` is the number of entries, `func` names the function that picks a bucket, and
+//! each `bucket` is a `dirref` to an ordinary `dir` blob holding the entries that hash
+//! there. A commit that touches `k` entries of a big directory then rewrites at most `k`
+//! small buckets and the bucket array, instead of the whole directory.
+//!
+//! The function, `fnv1a64-stem`, is the 64-bit FNV-1a hash of the name's *stem* (the name
+//! without its last byte, for names of 3 bytes or more; the whole name otherwise), modulo
+//! the bucket count (a power of two). Names that differ only in their last character share
+//! a bucket: consecutive job ids (`job.<dothex>` entries `0000`, `0001`, ...) touched by one
+//! commit land in one or two buckets rather than one bucket each, while unrelated names
+//! still spread evenly.
 //!
 //! A `dirref` may point to a `dir` or an `hdir` blob (RFC 11). The [`TreeObj`] API never
 //! exposes an `hdir`: directory reads ([`crate::tree::TreeStore::load_dir`], `READDIR`)
@@ -26,7 +32,7 @@ pub const SPLIT_ENTRIES: usize = if cfg!(test) { 24 } else { 512 };
 /// An `hdir` left with fewer entries than this is written back as a plain `dir`.
 pub const JOIN_ENTRIES: usize = if cfg!(test) { 8 } else { 128 };
 /// Name of the bucket function, in `func`.
-pub const FUNC: &str = "fnv1a64";
+pub const FUNC: &str = "fnv1a64-stem";
 
 const MIN_BUCKETS: usize = 16;
 const MAX_BUCKETS: usize = 1 << 14;
@@ -43,10 +49,12 @@ pub struct HDir {
     pub buckets: Vec<Blobref>,
 }
 
-/// 64-bit FNV-1a of a name.
-fn fnv1a64(name: &str) -> u64 {
+/// 64-bit FNV-1a of the stem of a name.
+fn fnv1a64_stem(name: &str) -> u64 {
+    let b = name.as_bytes();
+    let stem = if b.len() >= 3 { &b[..b.len() - 1] } else { b };
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in name.as_bytes() {
+    for &b in stem {
         h ^= u64::from(b);
         h = h.wrapping_mul(0x0000_0100_0000_01b3);
     }
@@ -57,13 +65,13 @@ fn fnv1a64(name: &str) -> u64 {
 pub fn bucket_of(name: &str, buckets: usize) -> usize {
     debug_assert!(buckets.is_power_of_two());
     // Truncation is intended: the low bits select the bucket.
-    (fnv1a64(name) & (buckets as u64 - 1)) as usize
+    (fnv1a64_stem(name) & (buckets as u64 - 1)) as usize
 }
 
-/// Bucket count for `size` entries: about `sqrt(8 * size)`, so that the bucket array and
-/// one bucket cost about the same to rewrite.
+/// Bucket count for `size` entries: about `sqrt(4 * size)`, so that the bucket array and
+/// the few buckets a commit touches cost about the same to rewrite.
 pub fn target_buckets(size: usize) -> usize {
-    let want = (size.saturating_mul(8) as f64).sqrt() as usize;
+    let want = (size.saturating_mul(4) as f64).sqrt() as usize;
     want.next_power_of_two().clamp(MIN_BUCKETS, MAX_BUCKETS)
 }
 
@@ -176,10 +184,10 @@ mod tests {
     #[test]
     fn malformed_hdirs_are_eproto() {
         for bad in [
-            &br#"{"ver":1,"type":"hdir","data":{"size":0,"func":"fnv1a64","bucket":[]}}"#[..],
-            br#"{"ver":2,"type":"hdir","data":{"size":0,"func":"fnv1a64","bucket":[]}}"#,
+            &br#"{"ver":1,"type":"hdir","data":{"size":0,"func":"fnv1a64-stem","bucket":[]}}"#[..],
+            br#"{"ver":2,"type":"hdir","data":{"size":0,"func":"fnv1a64-stem","bucket":[]}}"#,
             br#"{"ver":1,"type":"dir","data":{}}"#,
-            br#"{"ver":1,"type":"hdir","data":{"size":0,"func":"fnv1a64","bucket":[{"ver":1,"type":"val","data":""}]}}"#,
+            br#"{"ver":1,"type":"hdir","data":{"size":0,"func":"fnv1a64-stem","bucket":[{"ver":1,"type":"val","data":""}]}}"#,
             b"junk",
         ] {
             assert_eq!(HDir::decode(bad).unwrap_err().errnum(), 71);
@@ -189,11 +197,18 @@ mod tests {
     #[test]
     fn buckets_are_spread_and_stable() {
         assert_eq!(bucket_of("0000", 64), bucket_of("0000", 64));
+        // Names differing in the last character share a bucket.
+        assert_eq!(bucket_of("0120", 64), bucket_of("012f", 64));
         let mut counts = vec![0usize; 64];
-        for i in 0..6400u32 {
+        for i in 0..0x10000u32 {
             counts[bucket_of(&format!("{i:04x}"), 64)] += 1;
         }
-        assert!(counts.iter().all(|&c| c > 50 && c < 150), "{counts:?}");
+        assert!(counts.iter().all(|&c| c > 512 && c < 1536), "{counts:?}");
+        let mut counts = vec![0usize; 64];
+        for i in 0..6400u32 {
+            counts[bucket_of(&format!("k{i}"), 64)] += 1;
+        }
+        assert!(counts.iter().all(|&c| c > 25 && c < 200), "{counts:?}");
         assert_eq!(target_buckets(0), MIN_BUCKETS);
         assert_eq!(target_buckets(513), 64);
         assert_eq!(target_buckets(usize::MAX / 16), MAX_BUCKETS);

@@ -360,7 +360,7 @@ impl Actor for JobExec {
     fn started(&mut self, _: &mut Context<Self>) {
         // The leader hears of lost brokers, whose tasks can no longer report.
         let body = Bytes::from_static(br#"{"topic":"overlay.lost"}"#);
-        let _ = self.rpc.call("event.subscribe", self.rank, body);
+        self.rpc.notify("event.subscribe", self.rank, body);
     }
 }
 

@@ -203,7 +203,7 @@ impl Actor for Resource {
         if self.rank == 0 {
             // Brokers that go away take their resources offline with them.
             let body = Bytes::from_static(br#"{"topic":"overlay.lost"}"#);
-            let _ = self.rpc.call("event.subscribe", self.rank, body);
+            self.rpc.notify("event.subscribe", self.rank, body);
             let piece = self.piece.clone();
             if let Err(e) = self.on_register(0, piece, ctx) {
                 self.log(3, format!("rank 0: {e}"));

@@ -95,6 +95,8 @@ pub struct Matcher {
     traverser: Traverser,
     with_scheduling: bool,
     down: BTreeSet<i64>,
+    /// R's `expiration` (0: none), given to jobs without a time limit.
+    expiration: i64,
 }
 
 impl Matcher {
@@ -103,13 +105,24 @@ impl Matcher {
     pub fn from_r(r: &Value, opts: &ResourceOptions) -> Result<Self, GraphError> {
         let text = r.to_string();
         let mut g = ResourceGraph::new();
+        let expiration = r
+            .pointer("/execution/expiration")
+            .and_then(Value::as_f64)
+            .map_or(0, |e| e as i64);
         let has_jgf = r.get("scheduling").and_then(|s| s.get("graph")).is_some();
         if has_jgf && opts.load_format != LoadFormat::Rv1execForce {
             read_jgf(&text, &mut g)?;
         } else {
             read_rv1exec(&text, &mut g)?;
         }
-        Self::build(g, opts)
+        let mut opts = opts.clone();
+        if expiration > 0 {
+            // The instance ends then: nothing can be scheduled past it.
+            opts.traverser.graph_end = expiration;
+        }
+        let mut m = Self::build(g, &opts)?;
+        m.expiration = expiration;
+        Ok(m)
     }
 
     /// The graph of the file in `opts.load_file` (`path`): JGF, GRUG, or R.
@@ -141,6 +154,7 @@ impl Matcher {
             traverser: Traverser::new(g, &opts.traverser)?,
             with_scheduling: opts.with_scheduling,
             down: BTreeSet::new(),
+            expiration: 0,
         })
     }
 
@@ -246,6 +260,12 @@ impl Matcher {
     }
 
     fn render(&self, emitted: &[Emitted], start: i64, end: i64) -> Value {
+        // A job without a time limit runs until the instance expires (or for ever).
+        let end = if end >= self.traverser.graph_end() {
+            self.expiration
+        } else {
+            end
+        };
         let g = &self.traverser.graph;
         let jgf = self.with_scheduling.then(|| jgf_object(g, emitted));
         parse_json(&rv1(g, emitted, start, end, jgf.as_deref()))

@@ -83,7 +83,24 @@ fn allocations_come_back_as_r_and_are_released() {
     m.cancel(2).unwrap();
     m.cancel(1).unwrap();
     assert_eq!(m.status()["allocated"]["execution"]["R_lite"], json!([]));
-    assert!(m.run(&req(3, "allocate", jobspec(1, 4, 60)), 1000).is_ok());
+    let unlimited = m.run(&req(3, "allocate", jobspec(1, 4, 0)), 1000).unwrap();
+    assert_eq!(unlimited.r["execution"]["expiration"], json!(0));
+}
+
+#[test]
+fn the_instance_expiration_bounds_the_schedule() {
+    let mut r: Value =
+        serde_json::from_str(&std::fs::read_to_string(data("r-2node.json")).unwrap()).unwrap();
+    r["execution"]["expiration"] = json!(2000);
+    let mut m = Matcher::from_r(&r, &opts(&[])).unwrap();
+    let a = m.run(&req(1, "allocate", jobspec(8, 1, 0)), 1000).unwrap();
+    assert_eq!(a.r["execution"]["expiration"], json!(2000));
+    let never = m.run(&req(2, "allocate_orelse_reserve", jobspec(1, 1, 10)), 1000);
+    assert_eq!(never.unwrap_err().errnum, errno::EBUSY);
+    assert!(
+        m.run(&req(3, "allocate", jobspec(1, 1, 5000)), 1000)
+            .is_err()
+    );
 }
 
 #[test]
