@@ -213,17 +213,18 @@ impl Matcher {
         Ok(changed)
     }
 
-    /// Marks every rank not in `up` down (the first `resource.acquire` response).
-    pub fn set_up_only(&mut self, up: &str) -> Result<(), ReaderError> {
+    /// Marks the ranks in `up` up and every other rank down (the first
+    /// `resource.acquire` response); returns whether anything changed.
+    pub fn set_up_only(&mut self, up: &str) -> Result<bool, ReaderError> {
         let up: BTreeSet<i64> = decode_idset(up)?.into_iter().collect();
-        let down: Vec<i64> = self
+        let (ups, downs): (Vec<i64>, Vec<i64>) = self
             .traverser
             .ranks()
             .into_iter()
-            .filter(|r| !up.contains(r))
-            .collect();
-        self.set_status(&idset(&down), false)?;
-        Ok(())
+            .partition(|r| up.contains(r));
+        let raised = self.set_status(&idset(&ups), true)?;
+        let lowered = self.set_status(&idset(&downs), false)?;
+        Ok(raised || lowered)
     }
 
     /// The down ranks, as an idset string.

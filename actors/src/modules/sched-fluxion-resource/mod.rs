@@ -35,6 +35,8 @@ use crate::tracer::Probe;
 const NAME: &str = "sched-fluxion-resource";
 const LOG_ERR: u8 = 3;
 const LOG_INFO: u8 = 6;
+/// How often to ask `resource.acquire` again while it fails (e.g. not loaded yet).
+const ACQUIRE_RETRY: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// The module's actor: a thin shell around [`Matcher`].
 pub struct FluxionResource {
@@ -47,6 +49,8 @@ pub struct FluxionResource {
     matcher: Option<Matcher>,
     /// Open `notify` streams.
     watchers: Vec<Envelope>,
+    /// `resource.acquire` failures in a row (logged once, retried).
+    acquire_failures: u32,
 }
 
 /// Start the module; options as in [`ResourceOptions`]. With `load-file=` the graph is
@@ -65,6 +69,7 @@ pub fn start(ctx: ModuleContext) -> Result<ModuleHandle, String> {
         opts,
         matcher,
         watchers: Vec::new(),
+        acquire_failures: 0,
     }
     .start();
     Ok(ModuleHandle::of(addr))
@@ -227,21 +232,26 @@ impl FluxionResource {
         self.send(rsp);
     }
 
-    fn on_resources(&mut self, r: Value, up: Option<String>) {
-        if self.matcher.is_some() {
-            return;
+    /// R from `resource.acquire`: build the graph, or (after a reconnect) take the up set.
+    fn on_resources(&mut self, r: Value, up: Option<String>) -> bool {
+        if let Some(m) = self.matcher.as_mut() {
+            return up.is_some_and(|up| m.set_up_only(&up).unwrap_or(false));
         }
         let built = Matcher::from_r(&r, &self.opts).map_err(|e| e.to_string());
         let built = built.and_then(|mut m| match up {
-            Some(up) => m.set_up_only(&up).map(|()| m).map_err(|e| e.to_string()),
+            Some(up) => m.set_up_only(&up).map(|_| m).map_err(|e| e.to_string()),
             None => Ok(m),
         });
         match built {
             Ok(m) => {
                 self.log(LOG_INFO, format!("resource graph loaded (up {})", m.up()));
                 self.matcher = Some(m);
+                true
             }
-            Err(e) => self.log(LOG_ERR, format!("cannot build the graph from R: {e}")),
+            Err(e) => {
+                self.log(LOG_ERR, format!("cannot build the graph from R: {e}"));
+                false
+            }
         }
     }
 }
@@ -272,11 +282,11 @@ impl Handler<Deliver> for FluxionResource {
 impl Handler<Acquired> for FluxionResource {
     type Result = ();
 
-    fn handle(&mut self, update: Acquired, _: &mut Context<Self>) {
+    fn handle(&mut self, update: Acquired, ctx: &mut Context<Self>) {
         let changed = match update {
             Acquired::Resources { r, up } => {
-                self.on_resources(r, up);
-                true
+                self.acquire_failures = 0;
+                self.on_resources(r, up)
             }
             Acquired::Up(ranks) => self
                 .matcher
@@ -287,7 +297,11 @@ impl Handler<Acquired> for FluxionResource {
                 .as_mut()
                 .is_some_and(|m| m.set_status(&ranks, false).unwrap_or(false)),
             Acquired::Failed(text) => {
-                self.log(LOG_ERR, format!("resource.acquire: {text}"));
+                if self.acquire_failures == 0 {
+                    self.log(LOG_ERR, format!("resource.acquire: {text}; retrying"));
+                }
+                self.acquire_failures += 1;
+                ctx.run_later(ACQUIRE_RETRY, |act, ctx| act.acquire(ctx));
                 false
             }
         };

@@ -256,24 +256,24 @@ fn trim_zeros(s: &str) -> String {
     }
 }
 
-/// Flux Standard Duration as `flux jobs` prints it (`6.593s`, `1.5m`, `0s`).
+/// Flux Standard Duration as Flux's tools print it (`6.593s`, `1.5m`, `0s`, `inf`).
 pub fn fsd(secs: f64) -> String {
     if secs.is_infinite() {
-        return "infinity".into();
+        return "inf".into();
     }
-    if secs <= 0.0 {
-        return "0s".into();
-    }
-    let (v, unit) = if secs < 60.0 {
-        (secs, "s")
+    if secs < 1.0e-3 {
+        "0s".into()
+    } else if secs < 10.0 {
+        format!("{secs:.3}s")
+    } else if secs < 60.0 {
+        format!("{}s", format_g(secs, 4))
     } else if secs < 3600.0 {
-        (secs / 60.0, "m")
+        format!("{}m", format_g(secs / 60.0, 4))
     } else if secs < 86400.0 {
-        (secs / 3600.0, "h")
+        format!("{}h", format_g(secs / 3600.0, 4))
     } else {
-        (secs / 86400.0, "d")
-    };
-    format!("{}{unit}", format_g(v, 4))
+        format!("{}d", format_g(secs / 86400.0, 4))
+    }
 }
 
 /// `str(timedelta(seconds=round(secs)))`: `1:02:03`, `2 days, 0:00:01`.
@@ -315,15 +315,25 @@ fn convert(value: Value, conv: char, spec: &str) -> (Value, String) {
     match (conv, num) {
         ('F', Some(f)) => (text(fsd(f)), spec.to_string()),
         ('H', Some(f)) => (text(hms(f)), spec.to_string()),
-        ('P', Some(f)) => (text(format!("{}%", format_g(f * 100.0, 3))), spec.to_string()),
+        ('P', Some(f)) => {
+            let pct = f * 100.0;
+            let t = if pct > 0.0 && pct < 1.0 {
+                format!("{pct:.2}%")
+            } else {
+                format!("{}%", format_g(pct, 3))
+            };
+            (text(t), spec.to_string())
+        }
+        ('D', Some(f)) if f == 0.0 => (Value::Empty, spec.to_string()),
         ('D', Some(f)) => (text(strftime(f, "%FT%T")), spec.to_string()),
         ('d', Some(f)) => {
             let (fmt, rest) = match spec.split_once("::") {
                 Some((fmt, rest)) => (fmt, rest),
                 None if spec.contains('%') => (spec, ""),
-                None => ("%F %T", spec),
+                None => ("%FT%T", spec),
             };
-            (text(strftime(f, fmt)), rest.to_string())
+            let shown = if f == 0.0 { String::new() } else { strftime(f, fmt) };
+            (text(shown), rest.to_string())
         }
         _ => (text(value.text()), spec.to_string()),
     }
@@ -354,7 +364,13 @@ impl Field {
         }
         let mut parsed = parse_spec(&spec).unwrap_or_default();
         if let Some(w) = width {
-            parsed.width = parsed.width.max(w);
+            parsed.width = w;
+            if let Some(p) = parsed.precision
+                && matches!(parsed.kind, None | Some('s'))
+                && p < w
+            {
+                parsed.precision = Some(w);
+            }
         }
         let full = value.text();
         let mut out = format_value(&value, &parsed);
@@ -363,6 +379,24 @@ impl Field {
             out = out.chars().take(keep).collect::<String>() + "+";
         }
         out
+    }
+
+    /// The value with its conversion but no spec (to measure it).
+    fn bare(&self, row: &dyn Row) -> String {
+        let value = row.get(&self.name);
+        match self.conversion {
+            Some(conv) => convert(value, conv, "").0.text(),
+            None => value.text(),
+        }
+    }
+
+    /// The width the spec asks for.
+    fn spec_width(&self) -> usize {
+        let spec = match self.spec.split_once("::") {
+            Some((_, rest)) => rest,
+            None => &self.spec,
+        };
+        parse_spec(spec.trim_end_matches(['+', 'h'])).map_or(0, |s| s.width)
     }
 
     /// The header text for this field.
@@ -378,9 +412,8 @@ impl Field {
         let spec = spec.trim_end_matches(['+', 'h']);
         let parsed = parse_spec(spec).unwrap_or_default();
         let header_spec = Spec {
-            fill: parsed.fill,
             align: parsed.align,
-            width: parsed.width.max(width.unwrap_or(0)),
+            width: width.unwrap_or(parsed.width),
             ..Spec::default()
         };
         format_value(&Value::Str(heading.to_string()), &header_spec)
@@ -440,19 +473,27 @@ impl Format {
         })
     }
 
-    /// The header (when `headings` is given) and one line per row, trailing blanks removed.
+    /// The header (when `headings` is given) and one line per row (blank lines left out).
     pub fn render(&self, headings: Option<&HashMap<&str, &str>>, rows: &[&dyn Row]) -> Vec<String> {
         let mut columns: Vec<(&Field, Option<usize>)> = Vec::new();
         for f in &self.fields {
-            if f.omit_empty && rows.iter().all(|r| f.render(*r, None).trim().is_empty()) {
+            // Widths of the bare values (no spec); values that print as empty count 0.
+            let widest = rows
+                .iter()
+                .map(|r| {
+                    let bare = f.bare(*r);
+                    if is_base_case(&bare) { 0 } else { bare.chars().count() }
+                })
+                .max()
+                .unwrap_or(0);
+            if f.omit_empty && widest == 0 {
                 continue;
             }
             let width = f.expand.then(|| {
-                let longest = rows.iter().map(|r| f.render(*r, None).chars().count()).max();
                 let heading = headings
                     .and_then(|h| h.get(f.name.as_str()))
                     .map_or(0, |h| h.chars().count());
-                longest.unwrap_or(0).max(heading)
+                f.spec_width().max(heading).max(widest)
             });
             columns.push((f, width));
         }
@@ -466,7 +507,7 @@ impl Format {
                 line.push_str(&f.heading(h, *width));
             }
             line.push_str(&self.tail);
-            lines.push(line.trim_end().to_string());
+            lines.push(line);
         }
         for row in rows {
             let mut line = String::new();
@@ -475,7 +516,9 @@ impl Format {
                 line.push_str(&f.render(*row, *width));
             }
             line.push_str(&self.tail);
-            lines.push(line.trim_end().to_string());
+            if !line.trim().is_empty() {
+                lines.push(line);
+            }
         }
         lines
     }

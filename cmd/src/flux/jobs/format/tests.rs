@@ -78,7 +78,10 @@ fn h_suffix_and_conversions() {
     assert_eq!(dated, "  1970");
     assert_eq!(fsd(0.0), "0s");
     assert_eq!(fsd(90.0), "1.5m");
-    assert_eq!(fsd(f64::INFINITY), "infinity");
+    assert_eq!(fsd(f64::INFINITY), "inf");
+    assert_eq!(fsd(0.0004), "0s");
+    assert_eq!(fsd(0.0123), "0.012s");
+    assert_eq!(fsd(12.3456), "12.35s");
     assert_eq!(hms(90061.0), "1 day, 1:01:01");
     assert_eq!(format_g(1234.5678, 4), "1235");
     assert_eq!(format_g(0.000012345, 3), "1.23e-05");
