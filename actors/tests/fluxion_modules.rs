@@ -186,7 +186,7 @@ impl Fixture {
     }
 
     async fn wait_ready(&mut self) {
-        for _ in 0..100 {
+        for _ in 0..250 {
             if self.status().await["resource-ready"] == json!(true) {
                 return;
             }
@@ -242,6 +242,8 @@ async fn fcfs_allocates_frees_and_cancels() {
     let job5 = f.send("sched.alloc", &alloc(5, jobspec(1, 2, 0)));
     let job6 = f.send("sched.alloc", &alloc(6, jobspec(1, 4, 0)));
     assert!(f.response(job5, QUIET).await.is_none());
+    let rsp = f.rpc("sched.alloc", alloc(5, jobspec(1, 1, 0))).await;
+    assert_eq!(rsp.errnum, errno::EEXIST, "one request per job");
     let status = f.status().await;
     assert_eq!(status["queue-policy"], "fcfs");
     assert_eq!(status["pending"][0]["id"], json!(5));
@@ -287,7 +289,8 @@ async fn fcfs_allocates_frees_and_cancels() {
     let job8 = f.send("sched.alloc", &alloc(8, jobspec(1, 4, 0)));
     let job9 = f.send("sched.alloc", &alloc(9, jobspec(1, 2, 0)));
     assert!(f.response(job9, QUIET).await.is_none());
-    f.notify("sched.prioritize", json!({"jobs": [[9, 20]]})).await;
+    f.notify("sched.prioritize", json!({"jobs": [[9, 20]]}))
+        .await;
     let rsp = f.expect(job9).await;
     assert_eq!(
         r_lite(&rsp),
@@ -428,13 +431,14 @@ async fn the_graph_follows_resource_acquire() {
     // R has ranks 0-1 but the instance has one broker: rank 1 stays down.
     let mut f = fixture(
         vec![
-            ("kvs", vec![]),
-            ("resource", vec![]),
+            // Listed before `resource`: the order of loading does not matter.
             (
                 "sched-fluxion-resource",
                 vec!["load-allowlist=node,core".into()],
             ),
             ("sched-fluxion-qmanager", vec![]),
+            ("kvs", vec![]),
+            ("resource", vec![]),
         ],
         &[("resource.path", data("r-2node-sched.json"))],
     )

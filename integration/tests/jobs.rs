@@ -432,3 +432,22 @@ fn the_scheduling_tutorial_commands() {
     assert!(out.contains("free      1      8"), "{out}");
     assert_eq!(inst.shutdown(), 0);
 }
+
+#[test]
+fn tasks_get_a_private_tmpdir_and_their_gpus() {
+    let inst = instance();
+    let out = inst.ok(&[
+        "run",
+        "sh",
+        "-c",
+        "test -d $FLUX_JOB_TMPDIR && echo $FLUX_JOB_TMPDIR $CUDA_VISIBLE_DEVICES",
+    ]);
+    let fields: Vec<&str> = out.split_whitespace().collect();
+    assert!(fields[0].contains("/jobtmp-0-ƒ"), "{out}");
+    assert_eq!(fields[1], "-1", "no GPUs allocated");
+    assert!(
+        !std::path::Path::new(fields[0]).exists(),
+        "removed after the job"
+    );
+    assert_eq!(inst.shutdown(), 0);
+}

@@ -4,6 +4,7 @@
 //! The job manager's `job-exec.start` streaming rpc gets `start`, `finish {status}`,
 //! `release`, and `exception` updates; the time limit raises a `timeout` exception.
 
+mod node;
 mod plan;
 mod shell;
 mod taskmap;
@@ -38,6 +39,8 @@ struct ExecJob {
     pids: HashMap<u32, u32>,
     /// Other broker ranks running some of the tasks, with their tasks.
     remote: Vec<(u32, Vec<u32>)>,
+    /// This node's `FLUX_JOB_TMPDIR`, removed when the job's tasks are done.
+    tmpdir: Option<String>,
     /// Tasks that have exited (a lost rank's tasks may be reported twice).
     exited: std::collections::HashSet<u32>,
     /// Tasks not yet exited, here and elsewhere.
@@ -55,6 +58,8 @@ pub struct JobExec {
     probe: Probe,
     rpc: RpcClient,
     uri: String,
+    /// Where per-job temporary directories go.
+    rundir: String,
     rank: u32,
     jobs: HashMap<JobId, ExecJob>,
     /// Tasks run here for a job led by another rank's job-exec.
@@ -73,6 +78,7 @@ pub fn start(ctx: ModuleContext) -> Result<ModuleHandle, String> {
         broker: ctx.broker,
         probe: ctx.probe,
         uri: ctx.attrs.get("local-uri").unwrap_or_default().to_string(),
+        rundir: ctx.attrs.get("rundir").unwrap_or("/tmp").to_string(),
         rank: ctx.rank,
         jobs: HashMap::new(),
         shells: HashMap::new(),
@@ -154,6 +160,14 @@ impl JobExec {
         });
     }
 
+    fn log_warning(&self, msg: String) {
+        self.broker.do_send(crate::msg::Log {
+            severity: 4,
+            appname: self.name.clone(),
+            msg,
+        });
+    }
+
     fn update(&self, id: JobId, body: Value) {
         if let Some(job) = self.jobs.get(&id) {
             self.reply(job.req.response_json(&body));
@@ -195,6 +209,7 @@ impl JobExec {
             pids: HashMap::new(),
             remote: Vec::new(),
             exited: Default::default(),
+            tmpdir: None,
             running: 0,
             simulated: matches!(plan.mode, Mode::Simulated(_)),
             status: 0,
@@ -213,15 +228,45 @@ impl JobExec {
                     .with("count", json!({ "stdout": ntasks, "stderr": ntasks }))
                     .with("options", json!({}));
                 self.log(id, "output", header);
-                for (rank, tasks) in taskmap::block(r.as_ref(), *ntasks, cores_per_slot, self.rank)
-                {
+                let map = taskmap::block(r.as_ref(), *ntasks, cores_per_slot, self.rank);
+                for (shell_rank, (rank, tasks)) in map.into_iter().enumerate() {
+                    let gpus = r
+                        .as_ref()
+                        .and_then(|r| r.node(rank))
+                        .map(|n| n.gpus.clone());
+                    let mut node_plan = plan.clone();
+                    node::gpu_env(&mut node_plan, gpus.as_ref());
                     if rank == self.rank {
+                        match node::make_tmpdir(&self.rundir, shell_rank as u32, id) {
+                            Ok(dir) => {
+                                node_plan.env.insert("FLUX_JOB_TMPDIR".into(), dir.clone());
+                                job.tmpdir = Some(dir);
+                            }
+                            Err(e) => self
+                                .log_warning(format!("job {}: FLUX_JOB_TMPDIR: {e}", id.to_f58())),
+                        }
                         for (local, task) in tasks.iter().enumerate() {
-                            self.spawn_task(&mut job, id, *task, local as u32, argv, &plan, ctx);
+                            self.spawn_task(
+                                &mut job,
+                                id,
+                                *task,
+                                local as u32,
+                                argv,
+                                &node_plan,
+                                ctx,
+                            );
                         }
                     } else {
                         job.running += tasks.len();
-                        self.start_remote(id, rank, &tasks, argv, &plan, ctx);
+                        self.start_remote(
+                            id,
+                            rank,
+                            shell_rank as u32,
+                            &tasks,
+                            argv,
+                            &node_plan,
+                            ctx,
+                        );
                         job.remote.push((rank, tasks));
                     }
                 }
@@ -272,6 +317,9 @@ impl JobExec {
         let Some(job) = self.jobs.remove(&id) else {
             return;
         };
+        if let Some(dir) = &job.tmpdir {
+            let _ = std::fs::remove_dir_all(dir);
+        }
         let t = now();
         self.log(
             id,

@@ -16,6 +16,7 @@ use super::{JobEvent, JobExec, Mode, Plan, tasks};
 /// Tasks run on this rank for another rank's job.
 pub(super) struct Shell {
     req: Envelope,
+    tmpdir: Option<String>,
     pids: HashMap<u32, u32>,
     running: usize,
 }
@@ -23,6 +24,8 @@ pub(super) struct Shell {
 #[derive(Deserialize)]
 struct ShellReq {
     id: u64,
+    #[serde(default)]
+    shell_rank: u32,
     tasks: Vec<u32>,
     argv: Vec<String>,
     env: BTreeMap<String, String>,
@@ -51,10 +54,12 @@ fn stream_name(name: Option<&str>) -> &'static str {
 
 impl JobExec {
     /// Leader: have `rank` run `tasks` of job `id`.
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn start_remote(
         &mut self,
         id: JobId,
         rank: u32,
+        shell_rank: u32,
         tasks: &[u32],
         argv: &[String],
         plan: &Plan,
@@ -62,6 +67,7 @@ impl JobExec {
     ) {
         let body = json!({
             "id": id.0,
+            "shell_rank": shell_rank,
             "tasks": tasks,
             "argv": argv,
             "env": plan.env,
@@ -148,6 +154,10 @@ impl JobExec {
         let id = JobId(body.id);
         let mut env = body.env;
         env.insert("FLUX_URI".into(), self.uri.clone());
+        let tmpdir = super::node::make_tmpdir(&self.rundir, body.shell_rank, id).ok();
+        if let Some(dir) = &tmpdir {
+            env.insert("FLUX_JOB_TMPDIR".into(), dir.clone());
+        }
         let plan = Plan {
             mode: Mode::Tasks {
                 argv: body.argv.clone(),
@@ -161,6 +171,7 @@ impl JobExec {
         };
         let mut shell = Shell {
             req,
+            tmpdir,
             pids: HashMap::new(),
             running: 0,
         };
@@ -190,6 +201,9 @@ impl JobExec {
             }
         }
         if shell.running == 0 {
+            if let Some(dir) = &shell.tmpdir {
+                let _ = std::fs::remove_dir_all(dir);
+            }
             self.reply(shell.req.error_response(errno::ENODATA, ""));
         } else {
             self.shells.insert(id, shell);
@@ -250,6 +264,9 @@ impl JobExec {
         let rsp = shell.req.response_json(&update);
         self.reply(rsp);
         if done && let Some(shell) = self.shells.remove(&id) {
+            if let Some(dir) = &shell.tmpdir {
+                let _ = std::fs::remove_dir_all(dir);
+            }
             self.reply(shell.req.error_response(errno::ENODATA, ""));
         }
     }

@@ -299,7 +299,17 @@ impl FluxionQmanager {
             Ok(spec) => spec,
             Err(e) => return self.send(msg.error_response(e.errnum, e.reason)),
         };
-        let id = req.id as i64;
+        let id = match i64::try_from(req.id) {
+            Ok(id) if !self.waiters.0.contains_key(&id) => id,
+            Ok(_) => {
+                let text = format!("job {} already has an alloc request", req.id);
+                return self.send(msg.error_response(errno::EEXIST, text));
+            }
+            Err(_) => {
+                let text = format!("job id {} out of range", req.id);
+                return self.send(msg.error_response(errno::EINVAL, text));
+            }
+        };
         self.queue.submit(PendingJob {
             id,
             priority: req.priority,
