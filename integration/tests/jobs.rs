@@ -258,6 +258,8 @@ fn bad_input_is_refused_clearly() {
         (&["job", "eventlog", "ƒ2"], "not found"),
         (&["cancel", "ƒ2"], "unknown job id"),
         (&["job", "kill", "--signal=NOPE", "ƒ2"], "invalid signal"),
+        (&["submit", "--requires=host:elsewhere", "true"], "does not match resource constraints"),
+        (&["submit", "-N", "5", "true"], "unsatisfiable request"),
     ];
     for (args, text) in cases {
         let out = inst.flux(args);
