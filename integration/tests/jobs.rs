@@ -258,8 +258,15 @@ fn bad_input_is_refused_clearly() {
         (&["job", "eventlog", "ƒ2"], "not found"),
         (&["cancel", "ƒ2"], "unknown job id"),
         (&["job", "kill", "--signal=NOPE", "ƒ2"], "invalid signal"),
-        (&["submit", "--requires=host:elsewhere", "true"], "does not match resource constraints"),
+        (
+            &["submit", "--requires=host:elsewhere", "true"],
+            "does not match resource constraints",
+        ),
         (&["submit", "-N", "5", "true"], "unsatisfiable request"),
+        (
+            &["submit", "--queue=debug", "true"],
+            "queue 'debug' does not exist",
+        ),
     ];
     for (args, text) in cases {
         let out = inst.flux(args);
@@ -432,6 +439,17 @@ fn the_scheduling_tutorial_commands() {
     inst.ok(&["queue", "drain", "--timeout=10s"]);
     let out = inst.ok(&["resource", "list"]);
     assert!(out.contains("free      1      8"), "{out}");
+    assert_eq!(inst.shutdown(), 0);
+}
+
+#[test]
+fn input_comes_from_a_file() {
+    let inst = instance();
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.txt");
+    std::fs::write(&input, "from the file\n").unwrap();
+    let arg = format!("--input={}", input.display());
+    assert_eq!(inst.ok(&["run", &arg, "cat"]), "from the file\n");
     assert_eq!(inst.shutdown(), 0);
 }
 

@@ -48,6 +48,7 @@ mod tests {
             cwd: None,
             stdout_path: None,
             stderr_path: None,
+            stdin_path: None,
         }
     }
 

@@ -27,6 +27,8 @@ pub struct Plan {
     /// Files for the tasks' stdout and stderr (`--output`/`--error`), instead of the KVS.
     pub stdout_path: Option<String>,
     pub stderr_path: Option<String>,
+    /// A file for the tasks' stdin (`--input`), instead of nothing.
+    pub stdin_path: Option<String>,
 }
 
 /// Why a job cannot be run.
@@ -86,6 +88,12 @@ pub fn plan(id: JobId, jobspec: &Jobspec, nnodes: u64, uri: &str) -> Result<Plan
     let stdout_path = path("stdout");
     // `--output` alone sends stderr to the same file, as in Flux.
     let stderr_path = path("stderr").or_else(|| stdout_path.clone());
+    let stdin_path = jobspec
+        .get_attribute("system.shell.options.input.stdin.path")
+        .and_then(|v| {
+            v.as_str()
+                .map(|p| render_path(p, id, jobspec, cwd.as_deref()))
+        });
     Ok(Plan {
         mode,
         limit,
@@ -93,6 +101,7 @@ pub fn plan(id: JobId, jobspec: &Jobspec, nnodes: u64, uri: &str) -> Result<Plan
         cwd,
         stdout_path,
         stderr_path,
+        stdin_path,
     })
 }
 

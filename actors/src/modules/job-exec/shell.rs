@@ -32,6 +32,8 @@ struct ShellReq {
     cwd: Option<String>,
     stdout_path: Option<String>,
     stderr_path: Option<String>,
+    #[serde(default)]
+    stdin_path: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -74,6 +76,7 @@ impl JobExec {
             "cwd": plan.cwd,
             "stdout_path": plan.stdout_path,
             "stderr_path": plan.stderr_path,
+            "stdin_path": plan.stdin_path,
         });
         let mut stream = self
             .rpc
@@ -168,6 +171,7 @@ impl JobExec {
             cwd: body.cwd,
             stdout_path: body.stdout_path,
             stderr_path: body.stderr_path,
+            stdin_path: body.stdin_path,
         };
         let mut shell = Shell {
             req,

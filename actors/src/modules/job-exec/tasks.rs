@@ -28,7 +28,10 @@ pub(super) fn spawn(
         .envs(&plan.env)
         .env("FLUX_TASK_RANK", rank.to_string())
         .env("FLUX_TASK_LOCAL_ID", local.to_string())
-        .stdin(Stdio::null())
+        .stdin(match &plan.stdin_path {
+            Some(path) => Stdio::from(std::fs::File::open(path)?),
+            None => Stdio::null(),
+        })
         .stdout(sink(plan.stdout_path.as_deref())?)
         .stderr(sink(plan.stderr_path.as_deref())?)
         .process_group(0);

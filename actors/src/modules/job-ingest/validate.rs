@@ -52,6 +52,13 @@ pub fn validate(req: &Envelope) -> Result<Submission, (i32, String)> {
         (None, None) => return Err((errno::EPROTO, "request has no jobspec".into())),
     };
     let jobspec = Jobspec::from_value(value).map_err(|e| (errno::EINVAL, e.to_string()))?;
+    if let Some(queue) = jobspec.queue() {
+        // Named queues come with queue configuration, which this instance does not have.
+        return Err((
+            errno::EINVAL,
+            format!("queue '{queue}' does not exist: no queues are configured"),
+        ));
+    }
     let owner = req.rolemask & role::OWNER != 0;
     if body.urgency > 31 || (!owner && body.urgency > 16) {
         let max = if owner { 31 } else { 16 };
