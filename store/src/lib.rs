@@ -4,6 +4,9 @@
 //!   (binary digest -> blob), with a per-blob size limit (`EFBIG`), batch store and flush.
 //! - [`tree`]: RFC 11 tree objects as flux encodes them (JSON, `ver` 1, base64 `val`),
 //!   key normalization, symlink-following lookup, and the copy-on-write commit builder.
+//!   Directories of more than [`tree::hdir::SPLIT_ENTRIES`] entries are stored as RFC 11
+//!   `hdir` objects (hash buckets of `dir` blobs) so that a commit rewrites only the
+//!   buckets it touches; lookups and `READDIR` still see ordinary directories.
 //! - [`Kvs`]: namespaces (`primary` plus created ones, each with root blobref, sequence and
 //!   owner) checkpointed in the sled tree `kvs-roots`; atomic single or merged commits;
 //!   [`Snapshot`]s for lookups at the current root or at any root blobref.

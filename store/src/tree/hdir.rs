@@ -98,7 +98,7 @@ impl HDir {
             if i > 0 {
                 out.push(b',');
             }
-            out.extend_from_slice(&TreeObj::DirRef(*r).encode());
+            TreeObj::DirRef(*r).write_json(&mut out);
         }
         out.extend_from_slice(b"]}}");
         out

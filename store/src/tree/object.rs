@@ -90,7 +90,8 @@ impl TreeObj {
         serde_json::from_slice(&self.encode()).map_err(|e| StoreError::Corrupt(e.to_string()))
     }
 
-    fn write_json(&self, out: &mut Vec<u8>) {
+    /// Append the compact JSON form to `out`.
+    pub(crate) fn write_json(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(br#"{"ver":1,"type":""#);
         out.extend_from_slice(self.type_name().as_bytes());
         out.extend_from_slice(br#"","data":"#);

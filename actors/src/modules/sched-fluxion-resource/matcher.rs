@@ -245,19 +245,28 @@ impl Matcher {
 
     /// `{"all": R, "allocated": R, "down": idset}` (the `sched.resource-status` body).
     pub fn status(&mut self) -> Value {
-        let all = self.find("status=up or status=down");
-        let allocated = self.find("sched-now=allocated");
+        let all = self.find_r("status=up or status=down");
+        let allocated = self.find_r("sched-now=allocated");
         json!({"all": all, "allocated": allocated, "down": self.down()})
     }
 
-    fn find(&mut self, expr: &str) -> Value {
-        match FindExpr::parse(expr) {
-            Ok(e) => {
-                let emitted = self.traverser.find(&e);
-                parse_json(&rv1(&self.traverser.graph, &emitted, 0, 0, None))
-            }
-            Err(_) => Value::Null,
-        }
+    /// The resources matching a find expression (`status=down`, `sched-now=allocated`,
+    /// `property=NAME`, `jobid-alloc=ID` ... joined with `and`/`or`), as R version 1.
+    pub fn find(&mut self, criteria: &str) -> Result<Value, MatchFailure> {
+        let expr = FindExpr::parse(criteria).map_err(MatchFailure::from)?;
+        let emitted = self.traverser.find(&expr);
+        Ok(parse_json(&rv1(
+            &self.traverser.graph,
+            &emitted,
+            0,
+            0,
+            None,
+        )))
+    }
+
+    /// [`Matcher::find`] for expressions known to be valid.
+    fn find_r(&mut self, criteria: &str) -> Value {
+        self.find(criteria).unwrap_or(Value::Null)
     }
 
     fn render(&self, emitted: &[Emitted], start: i64, end: i64) -> Value {

@@ -141,6 +141,15 @@ fn down_ranks_are_not_used() {
     let a = m.run(&req(1, "allocate", jobspec(1, 4, 0)), 0).unwrap();
     assert_eq!(a.r["execution"]["R_lite"][0]["rank"], json!("0"));
     assert!(m.run(&req(2, "allocate", jobspec(1, 1, 0)), 0).is_err());
+    assert_eq!(
+        m.find("status=down").unwrap()["execution"]["R_lite"],
+        json!([{"rank": "1", "children": {"core": "0-3"}}])
+    );
+    assert_eq!(
+        m.find("jobid-alloc=1").unwrap()["execution"]["R_lite"],
+        json!([{"rank": "0", "children": {"core": "0-3"}}])
+    );
+    assert_eq!(m.find("colour=red").unwrap_err().errnum, errno::EINVAL);
     assert!(m.set_status("1", true).unwrap());
     assert!(!m.set_status("1", true).unwrap(), "no change");
     assert!(m.run(&req(2, "allocate", jobspec(1, 1, 0)), 0).is_ok());

@@ -7,6 +7,7 @@
 //! | `sched-fluxion-resource.match` | [`MatchRequest`] | [`MatchResponse`]; EBUSY (not now), ENODEV (never), EINVAL (bad jobspec), EAGAIN (no graph yet) |
 //! | `sched-fluxion-resource.cancel` | `{"jobid": I}` | `{}` |
 //! | `sched-fluxion-resource.feasibility` | `{"jobspec": J}` | `{}` or ENODEV/EINVAL |
+//! | `sched-fluxion-resource.find` | `{"criteria": "status=down or sched-now=allocated"}` | `{"R": R}`; EINVAL for a bad expression |
 //! | `sched-fluxion-resource.status` | `{}` | `{"all": R, "allocated": R, "down": idset}` |
 //! | `sched-fluxion-resource.notify` | `{}`, streaming | `{"up": idset, "down": idset}` once the graph exists and after every change |
 //! | `sched-fluxion-resource.info` | `{}` | `{"policy", "prune-filters", "up", "down"}` |
@@ -102,6 +103,11 @@ struct AcquireRsp {
 #[derive(Deserialize)]
 struct JobidReq {
     jobid: i64,
+}
+
+#[derive(Deserialize)]
+struct FindReq {
+    criteria: String,
 }
 
 #[derive(Deserialize)]
@@ -216,6 +222,13 @@ impl FluxionResource {
                 Err(e) => malformed(&msg, e),
             },
             "status" => msg.response_json(&m.status()),
+            "find" => match msg.json::<FindReq>() {
+                Ok(req) => match m.find(&req.criteria) {
+                    Ok(r) => msg.response_json(&json!({ "R": r })),
+                    Err(f) => failure(&msg, f),
+                },
+                Err(e) => malformed(&msg, e),
+            },
             "info" => msg.response_json(&json!({
                 "policy": self.opts.policy_name,
                 "prune-filters": self.opts.traverser.prune_filters,
