@@ -471,3 +471,29 @@ fn tasks_get_a_private_tmpdir_and_their_gpus() {
     );
     assert_eq!(inst.shutdown(), 0);
 }
+
+#[test]
+fn swapping_the_scheduler_keeps_running_and_pending_jobs() {
+    let dir = tempfile::tempdir().unwrap();
+    let inst = instance_with_cores(2, dir.path());
+    let running = inst.ok(&["submit", "-n2", "sleep", "1"]).trim().to_string();
+    inst.ok(&["job", "wait-event", "-t", "10", &running, "start"]);
+    let pending = inst.ok(&["submit", "-n1", "true"]).trim().to_string();
+    inst.ok(&["module", "remove", "sched-simple"]);
+    inst.ok(&["module", "load", "sched-simple"]);
+    inst.ok(&["job", "wait-event", "-t", "15", &pending, "clean"]);
+    let stamp = |id: &str, event: &str| -> f64 {
+        let log = inst.ok(&["job", "eventlog", id]);
+        let line = log
+            .lines()
+            .find(|l| l.split_whitespace().nth(1) == Some(event))
+            .unwrap()
+            .to_string();
+        line.split_whitespace().next().unwrap().parse().unwrap()
+    };
+    assert!(
+        stamp(&pending, "alloc") >= stamp(&running, "free"),
+        "the new scheduler knew the running job's cores were taken"
+    );
+    assert_eq!(inst.shutdown(), 0);
+}

@@ -40,8 +40,11 @@ pub struct JobManagerActor {
     restored: bool,
     /// `job-manager.max-id` requests waiting for the restore.
     max_id_waiters: Vec<Envelope>,
-    /// Jobs with a `sched.alloc` request out.
-    alloc_inflight: std::collections::HashSet<JobId>,
+    /// Jobs with a `sched.alloc` request out, and the priority it carries.
+    alloc_inflight: HashMap<JobId, u32>,
+    /// Pending jobs whose request found no scheduler (or whose scheduler was unloaded):
+    /// asked again every second.
+    unscheduled: HashMap<JobId, u32>,
     /// Alloc requests held back while scheduling is stopped.
     deferred: HashMap<JobId, u32>,
     /// Streaming `job-manager.events-journal` requests.
@@ -66,6 +69,7 @@ pub fn start(ctx: ModuleContext) -> Result<ModuleHandle, String> {
         commit_in_flight: false,
         deferred: HashMap::new(),
         alloc_inflight: Default::default(),
+        unscheduled: HashMap::new(),
         restored: false,
         max_id_waiters: Vec::new(),
         journal: Vec::new(),
@@ -259,7 +263,7 @@ impl JobManagerActor {
 
     fn alloc(&mut self, id: JobId, priority: u32, ctx: &mut Context<Self>) {
         let Some(job) = self.core.job(id) else { return };
-        if !self.alloc_inflight.insert(id) {
+        if self.alloc_inflight.insert(id, priority).is_some() {
             // One request per job: a new priority for a request already out.
             let body = json!({ "jobs": [[id.0, priority]] });
             return self.rpc.notify(
@@ -486,6 +490,7 @@ impl JobManagerActor {
                 None
             }
             "job-manager.list" => Some(self.list(&msg)),
+            "job-manager.sched-hello" => Some(self.sched_hello(&msg)),
             "job-manager.max-id" if !self.restored => {
                 self.max_id_waiters.push(msg);
                 None
@@ -564,6 +569,40 @@ impl JobManagerActor {
             accepted += 1;
         }
         msg.response_json(&json!({ "accepted": accepted, "errors": errors }))
+    }
+
+    /// RFC 27 hello: the jobs holding resources, `{jobs: [[id, R], ...]}`, for a scheduler
+    /// that starts while they run.
+    fn sched_hello(&self, msg: &Envelope) -> Envelope {
+        let jobs: Vec<Value> = self
+            .resources
+            .iter()
+            .map(|(id, r)| {
+                json!([
+                    id.0,
+                    serde_json::from_str::<Value>(r).unwrap_or(Value::Null)
+                ])
+            })
+            .collect();
+        msg.response_json(&json!({ "jobs": jobs }))
+    }
+
+    /// Ask again for the jobs that found no scheduler.
+    fn retry_unscheduled(&mut self, ctx: &mut Context<Self>) {
+        if self.unscheduled.is_empty() || !self.queue.sched_started() {
+            return;
+        }
+        let mut jobs: Vec<(JobId, u32)> = self.unscheduled.drain().collect();
+        jobs.sort();
+        for (id, priority) in jobs {
+            if self
+                .core
+                .job(id)
+                .is_some_and(|j| j.state() == JobState::Sched && j.alloc_pending)
+            {
+                self.alloc(id, priority, ctx);
+            }
+        }
     }
 
     /// The largest job id known, so that job-ingest hands out larger ones.
@@ -660,6 +699,9 @@ impl Actor for JobManagerActor {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
+        ctx.run_interval(Duration::from_secs(1), |act, ctx| {
+            act.retry_unscheduled(ctx)
+        });
         let rpc = self.rpc.clone();
         let me = ctx.address();
         actix::spawn(async move {
@@ -736,15 +778,25 @@ impl Handler<Outcome> for JobManagerActor {
         match outcome {
             Outcome::Allocated { id, r } => {
                 self.alloc_inflight.remove(&id);
+                self.unscheduled.remove(&id);
                 self.puts.push((format!("{}.R", id.to_kvs()), r.clone()));
                 self.resources.insert(id, r);
                 self.core.on_alloc(id, t, &mut out);
             }
             Outcome::AllocFailed { id, errnum, note } => {
-                self.alloc_inflight.remove(&id);
-                // A canceled request is the expected end of a withdrawn alloc.
-                if errnum != errno::ECANCELED {
-                    self.core.on_alloc_denied(id, &note, t, &mut out);
+                let priority = self.alloc_inflight.remove(&id).unwrap_or(0);
+                let still_wanted = self
+                    .core
+                    .job(id)
+                    .is_some_and(|j| j.state() == JobState::Sched && j.alloc_pending);
+                match errnum {
+                    // No scheduler now, or it was unloaded: the job waits for the next one.
+                    errno::ENOSYS | errno::ECANCELED if still_wanted => {
+                        self.unscheduled.insert(id, priority);
+                    }
+                    // A canceled request is the expected end of a withdrawn alloc.
+                    errno::ECANCELED => {}
+                    _ => self.core.on_alloc_denied(id, &note, t, &mut out),
                 }
             }
             Outcome::Exec { id, update } => self.on_exec(id, update, &mut out),

@@ -58,7 +58,12 @@ pub fn start(ctx: ModuleContext) -> Result<ModuleHandle, String> {
 #[derive(Message)]
 #[rtype(result = "()")]
 enum Acquired {
-    Resources { r: Value, up: Option<String> },
+    Resources {
+        r: Value,
+        up: Option<String>,
+    },
+    /// The allocations of jobs already running when this scheduler started.
+    Running(Vec<(u64, Value)>),
     Up(String),
     Down(String),
     Failed(String),
@@ -108,6 +113,27 @@ impl SchedSimple {
                     _ => {}
                 }
             }
+        });
+    }
+
+    /// Ask the job manager which jobs hold resources already (RFC 27 hello), so that a
+    /// scheduler loaded while jobs run does not hand their resources out again.
+    fn hello(&mut self, ctx: &mut Context<Self>) {
+        let call = self.rpc.call(
+            "job-manager.sched-hello",
+            nodeid::ANY,
+            Bytes::from_static(b"{}"),
+        );
+        let me = ctx.address();
+        actix::spawn(async move {
+            let Ok(rsp) = call.await else { return };
+            let jobs = rsp
+                .json::<Value>()
+                .ok()
+                .and_then(|v| v.get("jobs").cloned())
+                .and_then(|j| serde_json::from_value::<Vec<(u64, Value)>>(j).ok())
+                .unwrap_or_default();
+            me.do_send(Acquired::Running(jobs));
         });
     }
 
@@ -255,7 +281,7 @@ impl Handler<Deliver> for SchedSimple {
 impl Handler<Acquired> for SchedSimple {
     type Result = ();
 
-    fn handle(&mut self, update: Acquired, _: &mut Context<Self>) {
+    fn handle(&mut self, update: Acquired, ctx: &mut Context<Self>) {
         let idset = |text: &str| IdSet::parse(text).unwrap_or_default();
         match update {
             Acquired::Resources { r, up } => match ResourceSet::from_value(r) {
@@ -265,6 +291,7 @@ impl Handler<Acquired> for SchedSimple {
                         pool.set_up(&idset(&up));
                     }
                     self.pool = Some(pool);
+                    self.hello(ctx);
                 }
                 Err(e) => eprintln!("sched-simple: resource.acquire: invalid R: {e}"),
             },
@@ -279,6 +306,14 @@ impl Handler<Acquired> for SchedSimple {
                 }
             }
             Acquired::Failed(text) => eprintln!("sched-simple: resource.acquire: {text}"),
+            Acquired::Running(jobs) => {
+                for (id, r) in jobs {
+                    if let (Some(pool), Ok(r)) = (self.pool.as_mut(), ResourceSet::from_value(r)) {
+                        pool.claim(&r);
+                        self.allocated.insert(id, r);
+                    }
+                }
+            }
         }
         self.schedule();
     }

@@ -318,6 +318,21 @@ impl Pool {
         self.alloc_request(&Request::from_jobspec(spec)?, now())
     }
 
+    /// Mark resources allocated that were handed out before this pool existed (the jobs a
+    /// new scheduler finds running). Ids the pool does not have are ignored.
+    pub fn claim(&mut self, r: &ResourceSet) {
+        for node in r.nodes() {
+            let Some(i) = self.index(node.rank) else {
+                continue;
+            };
+            let n = &mut self.nodes[i];
+            n.free_cores = n.free_cores.difference(&node.cores);
+            n.free_gpus = n.free_gpus.difference(&node.gpus);
+            n.nfree_cores = count32(&n.free_cores);
+            n.nfree_gpus = count32(&n.free_gpus);
+        }
+    }
+
     /// Give resources back (a whole allocation, or part of it, e.g.
     /// `r.copy_ranks(ranks)` for a partial release). Ids the pool does not have, or that
     /// are already free, are ignored.
