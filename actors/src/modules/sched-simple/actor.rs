@@ -34,6 +34,8 @@ pub struct SchedSimple {
     /// `None` until the resource module has answered.
     pool: Option<Pool>,
     queue: AllocQueue<Pending>,
+    /// `resource.acquire` failed and is being retried.
+    acquire_failed: bool,
     /// Allocations by job id (to free by id when R is not given back).
     allocated: std::collections::HashMap<u64, ResourceSet>,
 }
@@ -49,6 +51,7 @@ pub fn start(ctx: ModuleContext) -> Result<ModuleHandle, String> {
         pool: None,
         queue: AllocQueue::default(),
         allocated: Default::default(),
+        acquire_failed: false,
     }
     .start();
     Ok(ModuleHandle::of(addr))
@@ -81,6 +84,14 @@ fn invalid(msg: &Envelope, e: impl std::fmt::Display) -> Envelope {
 }
 
 impl SchedSimple {
+    fn log(&self, msg: String) {
+        self.broker.do_send(crate::msg::Log {
+            severity: 4,
+            appname: self.name.clone(),
+            msg,
+        });
+    }
+
     fn reply(&self, msg: Envelope) {
         if msg.is_noresponse() {
             return;
@@ -291,9 +302,10 @@ impl Handler<Acquired> for SchedSimple {
                         pool.set_up(&idset(&up));
                     }
                     self.pool = Some(pool);
+                    self.acquire_failed = false;
                     self.hello(ctx);
                 }
-                Err(e) => eprintln!("sched-simple: resource.acquire: invalid R: {e}"),
+                Err(e) => self.log(format!("resource.acquire: invalid R: {e}")),
             },
             Acquired::Up(ranks) => {
                 if let Some(pool) = self.pool.as_mut() {
@@ -305,7 +317,17 @@ impl Handler<Acquired> for SchedSimple {
                     pool.set_down(&idset(&ranks));
                 }
             }
-            Acquired::Failed(text) => eprintln!("sched-simple: resource.acquire: {text}"),
+            Acquired::Failed(text) => {
+                // The resource module may come later (or come back): try again.
+                if !self.acquire_failed {
+                    self.log(format!("resource.acquire: {text}; retrying"));
+                }
+                self.acquire_failed = true;
+                self.pool = None;
+                ctx.run_later(std::time::Duration::from_secs(1), |act, ctx| {
+                    act.acquire(ctx)
+                });
+            }
             Acquired::Running(jobs) => {
                 for (id, r) in jobs {
                     if let (Some(pool), Ok(r)) = (self.pool.as_mut(), ResourceSet::from_value(r)) {
