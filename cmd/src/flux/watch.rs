@@ -35,7 +35,8 @@ struct List {
 }
 
 pub async fn run(args: Args) -> anyhow::Result<i32> {
-    if (args.active || args.all) == !args.ids.is_empty() {
+    let selecting = args.active || args.all;
+    if selecting != args.ids.is_empty() {
         anyhow::bail!("specify job ids, or one of --active, --all");
     }
     let h = util::connect().await?;
