@@ -48,6 +48,8 @@ pub struct Resource {
     rpc: RpcClient,
     /// What this rank reports: its discovered R, `None` when R is configured.
     piece: Option<ResourceSet>,
+    /// Set until this rank's resources are discovered.
+    discovery: Option<Discovery>,
     /// Rank 0 only.
     inv: Option<Inventory>,
     /// Requests waiting for R to be complete.
@@ -65,15 +67,18 @@ fn read_r(path: &str) -> Result<ResourceSet, String> {
     ResourceSet::parse(&text).map_err(|e| format!("resource: {path}: invalid R: {e}"))
 }
 
-/// What this rank has, by hwloc.
-fn discover(ctx: &ModuleContext, hostname: &str) -> Result<ResourceSet, String> {
-    let machine = match ctx.attrs.get("resource.hwloc-xml") {
-        Ok(path) => crate::hwloc::from_xml_file(std::path::Path::new(path)),
-        Err(_) => crate::hwloc::host(),
+/// What this rank has, by hwloc (from an XML file when `resource.hwloc-xml` is set).
+fn discover(xml: Option<&str>, rank: u32, hostname: &str) -> Result<ResourceSet, String> {
+    let machine = match xml {
+        Some(path) => crate::hwloc::from_xml_file(std::path::Path::new(path)),
+        None => crate::hwloc::host(),
     }
     .map_err(|e| format!("resource: {e}"))?;
-    Ok(machine.to_resource_set(ctx.rank, hostname))
+    Ok(machine.to_resource_set(rank, hostname))
 }
+
+/// What to discover once started: (hwloc XML file, host name).
+type Discovery = (Option<String>, String);
 
 /// Start the module (no arguments).
 pub fn start(ctx: ModuleContext) -> Result<ModuleHandle, String> {
@@ -96,10 +101,14 @@ pub fn start(ctx: ModuleContext) -> Result<ModuleHandle, String> {
         Ok(_) => Some(ResourceSet::new()),
         Err(_) => None,
     };
-    let piece = match configured {
-        Some(_) => None,
-        None => Some(discover(&ctx, &hostname)?),
-    };
+    // Discovery (tens of ms) happens on a blocking thread once started, not here on the
+    // broker's thread, so that the instance is usable at once.
+    let discovery = configured.is_none().then(|| {
+        (
+            ctx.attrs.get("resource.hwloc-xml").ok().map(str::to_string),
+            hostname.clone(),
+        )
+    });
     let inv = (ctx.rank == 0).then(|| match configured {
         Some(r) => Inventory::configured(r, size),
         None => Inventory::discovered(size),
@@ -110,7 +119,8 @@ pub fn start(ctx: ModuleContext) -> Result<ModuleHandle, String> {
         rank: ctx.rank,
         broker: ctx.broker,
         probe: ctx.probe,
-        piece,
+        piece: None,
+        discovery,
         inv,
         deferred: Vec::new(),
         subscribers: Vec::new(),
@@ -204,6 +214,46 @@ impl Actor for Resource {
             // Brokers that go away take their resources offline with them.
             let body = Bytes::from_static(br#"{"topic":"overlay.lost"}"#);
             self.rpc.notify("event.subscribe", self.rank, body);
+        }
+        match self.discovery.take() {
+            Some((xml, host)) => {
+                let (me, rank) = (ctx.address(), self.rank);
+                actix::spawn(async move {
+                    let found =
+                        tokio::task::spawn_blocking(move || discover(xml.as_deref(), rank, &host))
+                            .await
+                            .unwrap_or_else(|e| Err(format!("resource: discovery failed: {e}")));
+                    me.do_send(Discovered(found));
+                });
+            }
+            None => self.join(ctx),
+        }
+    }
+}
+
+/// This rank's resources, as hwloc found them.
+#[derive(Message)]
+#[rtype(result = "()")]
+struct Discovered(Result<ResourceSet, String>);
+
+impl Handler<Discovered> for Resource {
+    type Result = ();
+
+    fn handle(&mut self, Discovered(found): Discovered, ctx: &mut Context<Self>) {
+        match found {
+            Ok(piece) => {
+                self.piece = Some(piece);
+                self.join(ctx);
+            }
+            Err(e) => self.log(2, e),
+        }
+    }
+}
+
+impl Resource {
+    /// Register this rank's resources: with itself on rank 0, upstream elsewhere.
+    fn join(&mut self, ctx: &mut Context<Self>) {
+        if self.rank == 0 {
             let piece = self.piece.clone();
             if let Err(e) = self.on_register(0, piece, ctx) {
                 self.log(3, format!("rank 0: {e}"));

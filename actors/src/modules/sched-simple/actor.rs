@@ -34,6 +34,8 @@ pub struct SchedSimple {
     /// `None` until the resource module has answered.
     pool: Option<Pool>,
     queue: AllocQueue<Pending>,
+    /// `sched.feasibility` requests waiting for the first resources.
+    waiting_feasibility: Vec<Envelope>,
     /// `resource.acquire` failed and is being retried.
     acquire_failed: bool,
     /// Allocations by job id (to free by id when R is not given back).
@@ -52,6 +54,7 @@ pub fn start(ctx: ModuleContext) -> Result<ModuleHandle, String> {
         queue: AllocQueue::default(),
         allocated: Default::default(),
         acquire_failed: false,
+        waiting_feasibility: Vec::new(),
     }
     .start();
     Ok(ModuleHandle::of(addr))
@@ -227,6 +230,10 @@ impl SchedSimple {
                     self.schedule();
                 }
             }
+            // Until resources are known, feasibility waits for them (unless they cannot come).
+            "sched.feasibility" if self.pool.is_none() && !self.acquire_failed => {
+                self.waiting_feasibility.push(msg);
+            }
             "sched.feasibility" => {
                 let rsp = match msg.json::<Feasibility>() {
                     Ok(f) => match (Jobspec::from_value(f.jobspec), self.pool.as_ref()) {
@@ -304,6 +311,9 @@ impl Handler<Acquired> for SchedSimple {
                     self.pool = Some(pool);
                     self.acquire_failed = false;
                     self.hello(ctx);
+                    for msg in std::mem::take(&mut self.waiting_feasibility) {
+                        self.handle_request(msg);
+                    }
                 }
                 Err(e) => self.log(format!("resource.acquire: invalid R: {e}")),
             },
@@ -324,6 +334,9 @@ impl Handler<Acquired> for SchedSimple {
                 }
                 self.acquire_failed = true;
                 self.pool = None;
+                for msg in std::mem::take(&mut self.waiting_feasibility) {
+                    self.handle_request(msg);
+                }
                 ctx.run_later(std::time::Duration::from_secs(1), |act, ctx| {
                     act.acquire(ctx)
                 });
