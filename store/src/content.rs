@@ -15,6 +15,9 @@ const META_HASH: &[u8] = b"content.hash";
 /// flux-core's default blob size limit: 1 GiB (module argument `blob-size-limit=`).
 pub const DEFAULT_BLOB_SIZE_LIMIT: usize = 1024 * 1024 * 1024;
 
+/// What sled may cache of the database in memory.
+const SLED_CACHE_BYTES: u64 = 128 << 20;
+
 /// Open the sled database under `path`, or a temporary one (removed on drop) if `None`,
 /// for instances started without a statedir and for tests.
 ///
@@ -25,7 +28,9 @@ pub fn open_db(path: Option<&Path>) -> Result<sled::Db> {
     let config = match path {
         Some(p) => sled::Config::new().path(p),
         None => sled::Config::new().temporary(true),
-    };
+    }
+    // sled caches 1 GiB by default; the KVS keeps its own cache of decoded directories.
+    .cache_capacity(SLED_CACHE_BYTES);
     let mut tries = 0;
     loop {
         match config.open() {
