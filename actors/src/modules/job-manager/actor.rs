@@ -79,11 +79,16 @@ pub fn start(ctx: ModuleContext) -> Result<ModuleHandle, String> {
     Ok(ModuleHandle::of(addr))
 }
 
-/// The jobspec as the scheduler needs it: without the environment, often the bulk of it.
+/// The jobspec without its environment, often the bulk of it (what the scheduler needs,
+/// and all the manager keeps once the tasks have started).
+fn without_environment(jobspec: &Jobspec) -> Jobspec {
+    let mut light = jobspec.clone();
+    light.attributes.system.environment = None;
+    light
+}
+
 fn sched_view(jobspec: &Jobspec) -> Value {
-    let mut view = jobspec.clone();
-    view.attributes.system.environment = None;
-    view.to_value()
+    without_environment(jobspec).to_value()
 }
 
 fn now() -> f64 {
@@ -320,6 +325,9 @@ impl JobManagerActor {
             job.jobspec.to_json(),
             r
         );
+        // The environment was only needed to start the tasks: don't keep it per job.
+        let light = Arc::new(without_environment(&job.jobspec));
+        self.core.set_jobspec(id, light);
         let mut stream = self
             .rpc
             .stream("job-exec.start", nodeid::ANY, Bytes::from(body));

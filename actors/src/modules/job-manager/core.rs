@@ -115,6 +115,13 @@ impl JobManager {
         self.jobs.get(&id)
     }
 
+    /// Replace a job's jobspec (by a lighter copy once it is no longer needed in full).
+    pub fn set_jobspec(&mut self, id: JobId, jobspec: Arc<Jobspec>) {
+        if let Some(job) = self.jobs.get_mut(&id) {
+            job.jobspec = jobspec;
+        }
+    }
+
     /// Number of jobs not yet inactive.
     pub fn active_count(&self) -> usize {
         self.active
