@@ -88,7 +88,11 @@ fn default_listing_and_filters() {
     let out = inst.ok(&["jobs"]);
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines[0], HEADER, "{out}");
-    assert_eq!(ids(&out), [jobs.held.clone(), jobs.running.clone()], "{out}");
+    assert_eq!(
+        ids(&out),
+        [jobs.held.clone(), jobs.running.clone()],
+        "{out}"
+    );
     assert_eq!(
         row(&out, &jobs.held),
         [&jobs.held, &me, "true", "S", "2", "-", "5m", "held"]
@@ -97,11 +101,21 @@ fn default_listing_and_filters() {
     assert_eq!(r[..6], [&jobs.running, &me, "sleep", "R", "1", "1"]);
     assert!(r[6].ends_with('s'), "runtime {}", r[6]);
     assert_eq!(r[7], this_host());
-    // Columns line up under the header.
+    let user_width = me.chars().count().max(8);
+    assert_eq!(
+        lines[1],
+        format!(
+            "{:>12} {me:<user_width$} true        S      2      -       5m held",
+            jobs.held
+        )
+    );
+    // Columns line up under the header (in characters: ƒ is two bytes).
+    let col = |line: &str, i: usize| line[..i].chars().count();
     for line in &lines[1..] {
+        let st = line.find(" S ").or(line.find(" R ")).unwrap() + 1;
         assert_eq!(
-            line.find(" S ").or(line.find(" R ")).map(|i| i + 1),
-            Some(HEADER.find("ST").unwrap() + 1),
+            col(line, st),
+            col(HEADER, HEADER.find("ST").unwrap()) + 1,
             "{line}"
         );
     }
@@ -122,19 +136,29 @@ fn default_listing_and_filters() {
     assert_eq!(row(&all, &jobs.done)[7], this_host());
     assert_eq!(row(&all, &jobs.failed)[3], "F");
     let ca = row(&all, &jobs.canceled);
-    assert_eq!(ca[3..], ["CA", "1", "-", "-"], "never ran: no nodes, no time");
+    assert_eq!(
+        ca[3..],
+        ["CA", "1", "-", "-"],
+        "never ran: no nodes, no time"
+    );
 
     let failed = inst.ok(&["jobs", "-f", "failed"]);
-    assert_eq!(ids(&failed), [jobs.failed.clone()]);
+    assert_eq!(ids(&failed), [jobs.failed.as_str()]);
     let some = inst.ok(&["jobs", "--filter=completed,canceled", "-n"]);
     assert_eq!(some.lines().count(), 2, "{some}");
     assert!(!some.contains("JOBID"));
     assert_eq!(
-        ids(&format!("h\n{}", inst.ok(&["jobs", "-f", "pending,run", "-n"]))),
+        ids(&format!(
+            "h\n{}",
+            inst.ok(&["jobs", "-f", "pending,run", "-n"])
+        )),
         [jobs.held.as_str(), &jobs.running]
     );
     assert_eq!(inst.ok(&["jobs", "-a", "-c", "1", "-n"]).lines().count(), 1);
-    assert_eq!(ids(&inst.ok(&["jobs", "-a", "--name", "sleep"])), [jobs.running.as_str()]);
+    assert_eq!(
+        ids(&inst.ok(&["jobs", "-a", "--name", "sleep"])),
+        [jobs.running.as_str()]
+    );
     assert_eq!(ids(&inst.ok(&["jobs", "-A"])).len(), 2);
     assert_eq!(ids(&inst.ok(&["jobs", "-u", &me])).len(), 2);
     assert_eq!(ids(&inst.ok(&["jobs", "--since=-1h"])).len(), 5);
@@ -173,8 +197,7 @@ fn json_and_custom_formats() {
     assert_eq!(one["name"], "false");
     assert_eq!(one["ntasks"], 1);
     assert_eq!(one["exception"]["occurred"], false);
-    let all: serde_json::Value =
-        serde_json::from_str(&inst.ok(&["jobs", "-a", "--json"])).unwrap();
+    let all: serde_json::Value = serde_json::from_str(&inst.ok(&["jobs", "-a", "--json"])).unwrap();
     let states: Vec<&str> = all["jobs"]
         .as_array()
         .unwrap()
@@ -200,14 +223,10 @@ fn json_and_custom_formats() {
     ]);
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(
-        lines[0],
-        "       JOBID ST EXCEPTION-TYPE INACTIVE-REASON",
+        lines[0], "       JOBID ST EXCEPTION-TYPE INACTIVE-REASON",
         "queue dropped, exception column widened to its heading"
     );
-    assert_eq!(
-        row(&out, &jobs.canceled)[1..],
-        ["CA", "cancel", "Canceled"]
-    );
+    assert_eq!(row(&out, &jobs.canceled)[1..], ["CA", "cancel", "Canceled"]);
     assert_eq!(row(&out, &jobs.failed)[1..], ["F", "Exit", "1"]);
 
     let long = inst.ok(&["jobs", "-o", "long"]);
@@ -219,7 +238,13 @@ fn json_and_custom_formats() {
     );
     assert_eq!(row(&long, &jobs.held)[3], "SCHED");
     let endreason = inst.ok(&["jobs", "-a", "-o", "endreason"]);
-    assert!(endreason.lines().next().unwrap().ends_with("ST   T_INACTIVE INACTIVE-REASON"));
+    assert!(
+        endreason
+            .lines()
+            .next()
+            .unwrap()
+            .ends_with("ST   T_INACTIVE INACTIVE-REASON")
+    );
     let deps = inst.ok(&["jobs", "-o", "deps"]);
     assert!(deps.lines().next().unwrap().contains("DEPENDENCIES"));
     inst.ok(&["cancel", &jobs.running, &jobs.held]);
@@ -230,12 +255,21 @@ fn json_and_custom_formats() {
 fn bad_input_is_refused_clearly() {
     let inst = Instance::start(&[]);
     let cases: &[(&[&str], &str)] = &[
-        (&["jobs", "-o", "{id} {bogus}"], "Unknown format field: bogus"),
+        (
+            &["jobs", "-o", "{id} {bogus}"],
+            "Unknown format field: bogus",
+        ),
         (&["jobs", "-o", "{id"], "unbalanced braces"),
         (&["jobs", "-f", "bogus"], "invalid filter specified: bogus"),
         (&["jobs", "--sort", "nope"], "Invalid sort key: nope"),
-        (&["jobs", "-u", "no-such-user-xyz"], "invalid user no-such-user-xyz"),
-        (&["jobs", "--since", "whenever"], "invalid --since 'whenever'"),
+        (
+            &["jobs", "-u", "no-such-user-xyz"],
+            "invalid user no-such-user-xyz",
+        ),
+        (
+            &["jobs", "--since", "whenever"],
+            "invalid --since 'whenever'",
+        ),
         (&["jobs", "notanid"], "invalid job id 'notanid'"),
         (&["jobs", "ƒ2"], "unknown job id"),
     ];

@@ -18,11 +18,11 @@ pub mod kvs;
 pub mod resource;
 pub mod rexec;
 mod rpc;
-pub mod sched_protocol;
 #[path = "sched-fluxion-qmanager/mod.rs"]
 pub mod sched_fluxion_qmanager;
 #[path = "sched-fluxion-resource/mod.rs"]
 pub mod sched_fluxion_resource;
+pub mod sched_protocol;
 #[path = "sched-simple/mod.rs"]
 pub mod sched_simple;
 
@@ -50,7 +50,11 @@ pub struct ModuleContext {
 impl ModuleContext {
     /// The instance owner's uid (`security.owner`).
     pub fn owner(&self) -> u32 {
-        self.attrs.get("security.owner").ok().and_then(|s| s.parse().ok()).unwrap_or(0)
+        self.attrs
+            .get("security.owner")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0)
     }
 
     /// An rpc client sending as this module, with the owner's credentials.

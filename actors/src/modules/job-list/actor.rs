@@ -21,6 +21,8 @@ use crate::tracer::Probe;
 
 /// How long to wait before asking the job manager for its journal again.
 const RESUBSCRIBE: Duration = Duration::from_millis(100);
+/// How long `list-id` waits for a job it has not seen.
+const LIST_ID_WAIT: Duration = Duration::from_secs(1);
 /// Lookups of R that find nothing (the commit is on its way) are tried this many times.
 const R_TRIES: u32 = 50;
 
@@ -190,20 +192,33 @@ impl JobListActor {
 
     /// Answer now, or once the lookups already started have landed (so a job just
     /// submitted shows with its name and sizes).
-    fn answer_when_loaded(&mut self, msg: Envelope) {
+    fn answer_when_loaded(&mut self, msg: Envelope, ctx: &mut Context<Self>) {
         if self.batches.is_empty() {
-            self.answer(msg);
+            self.answer(msg, ctx);
         } else {
             self.stalled.push((self.next_batch, msg));
         }
     }
 
-    fn answer(&mut self, msg: Envelope) {
+    /// Give up on `list-id` requests for `id` that are still waiting.
+    fn expire_waiters(&mut self, id: JobId) {
+        for req in self.id_waiters.remove(&id).unwrap_or_default() {
+            self.reply(req.error_response(errno::ENOENT, "unknown job id"));
+        }
+    }
+
+    fn answer(&mut self, msg: Envelope, ctx: &mut Context<Self>) {
         let rsp = match msg.topic.as_str() {
             "job-list.list" => self.list(&msg),
             "job-list.list-id" => match self.list_id(&msg) {
                 Some(rsp) => rsp,
-                None => return,
+                None => {
+                    if let Ok(req) = msg.json::<ListIdReq>() {
+                        let id = JobId(req.id);
+                        ctx.run_later(LIST_ID_WAIT, move |me, _| me.expire_waiters(id));
+                    }
+                    return;
+                }
             },
             _ => unknown_method(&msg),
         };
@@ -235,10 +250,13 @@ impl JobListActor {
         };
         let id = JobId(req.id);
         match self.table.get(id) {
-            Some(job) if !msg.is_owner() && job.userid != msg.userid => Some(
-                msg.error_response(errno::EPERM, "permission denied: job belongs to another user"),
-            ),
-            Some(job) => Some(msg.response_json(&json!({ "job": query::to_json(job, &req.attrs) }))),
+            Some(job) if !msg.is_owner() && job.userid != msg.userid => Some(msg.error_response(
+                errno::EPERM,
+                "permission denied: job belongs to another user",
+            )),
+            Some(job) => {
+                Some(msg.response_json(&json!({ "job": query::to_json(job, &req.attrs) })))
+            }
             None if id < self.table.max_id() => {
                 Some(msg.error_response(errno::ENOENT, "unknown job id"))
             }
@@ -251,7 +269,8 @@ impl JobListActor {
 
     fn stats(&self, msg: &Envelope) -> Envelope {
         let s = self.table.stats();
-        let get = |m: &std::collections::BTreeMap<&str, u64>, k: &str| m.get(k).copied().unwrap_or(0);
+        let get =
+            |m: &std::collections::BTreeMap<&str, u64>, k: &str| m.get(k).copied().unwrap_or(0);
         let mut states = serde_json::Map::new();
         for (name, n) in &s.states {
             states.insert(name.to_lowercase(), json!(n));
@@ -267,16 +286,17 @@ impl JobListActor {
         }))
     }
 
-    fn handle_request(&mut self, msg: Envelope) {
+    fn handle_request(&mut self, msg: Envelope, ctx: &mut Context<Self>) {
         match msg.topic.as_str() {
-            "job-list.list" | "job-list.list-id" => self.answer_when_loaded(msg),
+            "job-list.list" | "job-list.list-id" => self.answer_when_loaded(msg, ctx),
             "job-list.stats" | "job-list.job-stats" => {
                 let rsp = self.stats(&msg);
                 self.reply(rsp);
             }
             "job-list.disconnect" => {
                 let sender = msg.route.last().cloned();
-                self.stalled.retain(|(_, r)| r.route.last() != sender.as_ref());
+                self.stalled
+                    .retain(|(_, r)| r.route.last() != sender.as_ref());
                 for reqs in self.id_waiters.values_mut() {
                     reqs.retain(|r| r.route.last() != sender.as_ref());
                 }
@@ -303,12 +323,12 @@ impl Actor for JobListActor {
 impl Handler<Deliver> for JobListActor {
     type Result = ();
 
-    fn handle(&mut self, Deliver(msg): Deliver, _: &mut Context<Self>) {
+    fn handle(&mut self, Deliver(msg): Deliver, ctx: &mut Context<Self>) {
         let _timing = self.probe.handling();
         if msg.kind() == MsgType::Response {
             self.rpc.on_response(msg);
         } else {
-            self.handle_request(msg);
+            self.handle_request(msg, ctx);
         }
     }
 }
@@ -337,7 +357,7 @@ impl Handler<Journal> for JobListActor {
         self.load(fetches, ctx);
         for id in new_ids {
             for req in self.id_waiters.remove(&id).unwrap_or_default() {
-                self.answer_when_loaded(req);
+                self.answer_when_loaded(req, ctx);
             }
         }
     }
@@ -346,7 +366,7 @@ impl Handler<Journal> for JobListActor {
 impl Handler<Loaded> for JobListActor {
     type Result = ();
 
-    fn handle(&mut self, Loaded { batch, values }: Loaded, _: &mut Context<Self>) {
+    fn handle(&mut self, Loaded { batch, values }: Loaded, ctx: &mut Context<Self>) {
         let _timing = self.probe.handling();
         for (what, value) in values {
             let Some(bytes) = value else { continue };
@@ -371,7 +391,7 @@ impl Handler<Loaded> for JobListActor {
             .partition(|(needed, _)| *needed <= done_through);
         self.stalled = waiting;
         for (_, req) in ready {
-            self.answer(req);
+            self.answer(req, ctx);
         }
     }
 }

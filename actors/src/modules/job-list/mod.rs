@@ -5,7 +5,8 @@
 //! - `job-list.list {max_entries?, userid?, states?, results?, since?, name?, queue?,
 //!   attrs?}` -> `{"jobs":[{id, ...}]}` (pending by priority then id, running most recently
 //!   started first, inactive most recently finished first; 1000 at most by default);
-//! - `job-list.list-id {id, attrs?}` -> `{"job":{...}}`, waiting for a job not seen yet;
+//! - `job-list.list-id {id, attrs?}` -> `{"job":{...}}`, waiting (up to 1 s) for a job not
+//!   seen yet;
 //! - `job-list.stats` -> counts per state and result.
 //!
 //! Guests see only their own jobs.

@@ -128,7 +128,7 @@ impl ListRequest {
         }
         if self.results != 0
             && state == JobState::Inactive
-            && !job.result().is_some_and(|r| r.bits() & self.results != 0)
+            && job.result().is_none_or(|r| r.bits() & self.results == 0)
         {
             return false;
         }

@@ -128,13 +128,8 @@ fn filters_by_user_result_since_and_name() {
 #[test]
 fn job_objects_carry_flux_attributes() {
     let mut t = sample();
-    let r = ResourceSet::from_nodes([(
-        0u32,
-        "node0",
-        "0-3".parse().unwrap(),
-        Default::default(),
-    )])
-    .unwrap();
+    let r = ResourceSet::from_nodes([(0u32, "node0", "0-3".parse().unwrap(), Default::default())])
+        .unwrap();
     t.update(JobId(7), |j| j.set_r(&r));
     let job = &list(&t, json!({"results": 2}))[0];
     assert_eq!(job["state"], 64);

@@ -114,7 +114,9 @@ impl JobRow<'_> {
     /// The result, if inactive.
     pub fn result(&self) -> Option<JobResult> {
         let bits = self.int("result")?;
-        JobResult::ALL.into_iter().find(|r| i64::from(r.bits()) == bits)
+        JobResult::ALL
+            .into_iter()
+            .find(|r| i64::from(r.bits()) == bits)
     }
 
     fn runtime(&self) -> f64 {

@@ -8,7 +8,14 @@
 //! (ISO date), `!P` (percent), `!s`/`!r`; column prefixes `?:` (drop the column when it
 //! is empty in every row) and `+:` (widen the column to fit), and `{{`/`}}`.
 
+mod convert;
+mod spec;
+
 use std::collections::HashMap;
+
+pub use convert::fsd;
+use convert::{convert, is_base_case};
+use spec::{Spec, format_value, parse_spec};
 
 /// A value a row gives for a field.
 #[derive(Debug, Clone, PartialEq)]
@@ -99,250 +106,6 @@ struct Field {
 pub struct Format {
     fields: Vec<Field>,
     tail: String,
-}
-
-/// Python format spec, parsed.
-#[derive(Debug, Clone, Default, PartialEq)]
-struct Spec {
-    fill: Option<char>,
-    align: Option<char>,
-    zero: bool,
-    width: usize,
-    grouping: bool,
-    precision: Option<usize>,
-    kind: Option<char>,
-}
-
-fn parse_spec(text: &str) -> Result<Spec, FormatError> {
-    let bad = || FormatError::Spec(text.to_string());
-    let chars: Vec<char> = text.chars().collect();
-    let mut i = 0;
-    let mut spec = Spec::default();
-    let is_align = |c: char| matches!(c, '<' | '>' | '^' | '=');
-    if chars.len() >= 2 && is_align(chars[1]) {
-        spec.fill = Some(chars[0]);
-        spec.align = Some(chars[1]);
-        i = 2;
-    } else if chars.first().is_some_and(|c| is_align(*c)) {
-        spec.align = Some(chars[0]);
-        i = 1;
-    }
-    if chars.get(i).is_some_and(|c| matches!(c, '+' | '-' | ' ')) {
-        i += 1;
-    }
-    if chars.get(i) == Some(&'0') {
-        spec.zero = true;
-        i += 1;
-    }
-    let digits = |i: &mut usize| {
-        let start = *i;
-        while chars.get(*i).is_some_and(char::is_ascii_digit) {
-            *i += 1;
-        }
-        chars[start..*i].iter().collect::<String>().parse::<usize>().ok()
-    };
-    spec.width = digits(&mut i).unwrap_or(0);
-    if chars.get(i).is_some_and(|c| matches!(c, ',' | '_')) {
-        spec.grouping = true;
-        i += 1;
-    }
-    if chars.get(i) == Some(&'.') {
-        i += 1;
-        spec.precision = Some(digits(&mut i).ok_or_else(bad)?);
-    }
-    if let Some(c) = chars.get(i) {
-        if !"sdfFeEgG%xXob".contains(*c) {
-            return Err(bad());
-        }
-        spec.kind = Some(*c);
-        i += 1;
-    }
-    if i != chars.len() {
-        return Err(bad());
-    }
-    Ok(spec)
-}
-
-fn group_thousands(digits: &str) -> String {
-    let (sign, digits) = digits
-        .strip_prefix('-')
-        .map_or(("", digits), |d| ("-", d));
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    format!("{sign}{out}")
-}
-
-/// Python's `format(value, spec)` for the types rows give.
-fn format_value(value: &Value, spec: &Spec) -> String {
-    let numeric = matches!(value, Value::Int(_) | Value::Float(_));
-    let body = match (value, spec.kind) {
-        (Value::Int(i), None | Some('d')) => {
-            let s = i.to_string();
-            if spec.grouping { group_thousands(&s) } else { s }
-        }
-        (Value::Int(i), Some('x')) => format!("{i:x}"),
-        (Value::Int(i), Some('X')) => format!("{i:X}"),
-        (Value::Int(i), Some('o')) => format!("{i:o}"),
-        (Value::Int(i), Some('b')) => format!("{i:b}"),
-        (v, Some(k @ ('f' | 'F' | 'e' | 'E' | 'g' | 'G' | '%'))) if v.as_f64().is_some() => {
-            let f = v.as_f64().unwrap_or(0.0);
-            let p = spec.precision.unwrap_or(6);
-            match k {
-                'e' => format!("{f:.p$e}"),
-                'E' => format!("{f:.p$E}"),
-                'g' | 'G' => format_g(f, p.max(1)),
-                '%' => format!("{:.p$}%", f * 100.0),
-                _ => format!("{f:.p$}"),
-            }
-        }
-        (Value::Float(f), None) => match spec.precision {
-            Some(p) => format_g(*f, p.max(1)),
-            None => value.text(),
-        },
-        (v, _) => {
-            let mut s = v.text();
-            if let Some(p) = spec.precision
-                && !numeric
-            {
-                s = s.chars().take(p).collect();
-            }
-            s
-        }
-    };
-    let len = body.chars().count();
-    if len >= spec.width {
-        return body;
-    }
-    let pad = spec.width - len;
-    let fill = spec.fill.unwrap_or(if spec.zero && numeric { '0' } else { ' ' });
-    let align = spec
-        .align
-        .unwrap_or(if numeric && !matches!(value, Value::Bool(_)) { '>' } else { '<' });
-    let fills = |n: usize| std::iter::repeat_n(fill, n).collect::<String>();
-    match align {
-        '>' | '=' => format!("{}{body}", fills(pad)),
-        '^' => format!("{}{body}{}", fills(pad / 2), fills(pad - pad / 2)),
-        _ => format!("{body}{}", fills(pad)),
-    }
-}
-
-/// `%g` with `precision` significant digits, trailing zeros removed.
-pub fn format_g(f: f64, precision: usize) -> String {
-    if f == 0.0 || !f.is_finite() {
-        return Value::Float(f).text().trim_end_matches(".0").to_string();
-    }
-    let exp = f.abs().log10().floor() as i32;
-    if exp < -4 || exp >= precision as i32 {
-        let s = format!("{:.*e}", precision.saturating_sub(1), f);
-        let (mant, e) = s.split_once('e').unwrap_or((&s, "0"));
-        let mant = trim_zeros(mant);
-        let e: i32 = e.parse().unwrap_or(0);
-        return format!("{mant}e{}{:02}", if e < 0 { '-' } else { '+' }, e.abs());
-    }
-    let decimals = (precision as i32 - 1 - exp).max(0) as usize;
-    trim_zeros(&format!("{f:.decimals$}"))
-}
-
-fn trim_zeros(s: &str) -> String {
-    if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        s.to_string()
-    }
-}
-
-/// Flux Standard Duration as Flux's tools print it (`6.593s`, `1.5m`, `0s`, `inf`).
-pub fn fsd(secs: f64) -> String {
-    if secs.is_infinite() {
-        return "inf".into();
-    }
-    if secs < 1.0e-3 {
-        "0s".into()
-    } else if secs < 10.0 {
-        format!("{secs:.3}s")
-    } else if secs < 60.0 {
-        format!("{}s", format_g(secs, 4))
-    } else if secs < 3600.0 {
-        format!("{}m", format_g(secs / 60.0, 4))
-    } else if secs < 86400.0 {
-        format!("{}h", format_g(secs / 3600.0, 4))
-    } else {
-        format!("{}d", format_g(secs / 86400.0, 4))
-    }
-}
-
-/// `str(timedelta(seconds=round(secs)))`: `1:02:03`, `2 days, 0:00:01`.
-pub fn hms(secs: f64) -> String {
-    let secs = if secs > 0.0 && secs < 1.0 { 1.0 } else { secs };
-    let total = secs.round().max(0.0) as u64;
-    let (days, rest) = (total / 86400, total % 86400);
-    let clock = format!("{}:{:02}:{:02}", rest / 3600, rest / 60 % 60, rest % 60);
-    match days {
-        0 => clock,
-        1 => format!("1 day, {clock}"),
-        d => format!("{d} days, {clock}"),
-    }
-}
-
-fn strftime(t: f64, fmt: &str) -> String {
-    use chrono::{Local, TimeZone};
-    let secs = t.floor() as i64;
-    let nanos = ((t - t.floor()) * 1e9) as u32;
-    match Local.timestamp_opt(secs, nanos).single() {
-        Some(dt) => dt.format(fmt).to_string(),
-        None => String::new(),
-    }
-}
-
-/// Apply a conversion; `spec` may lose its strftime part (`!d`).
-fn convert(value: Value, conv: char, spec: &str) -> (Value, String) {
-    if value == Value::Empty || value == Value::Str(String::new()) {
-        let rest = spec.split_once("::").map_or(spec, |(_, r)| r);
-        let rest = if conv == 'd' && !spec.contains("::") && spec.contains('%') {
-            ""
-        } else {
-            rest
-        };
-        return (Value::Empty, rest.to_string());
-    }
-    let num = value.as_f64();
-    let text = |v: String| Value::Str(v);
-    match (conv, num) {
-        ('F', Some(f)) => (text(fsd(f)), spec.to_string()),
-        ('H', Some(f)) => (text(hms(f)), spec.to_string()),
-        ('P', Some(f)) => {
-            let pct = f * 100.0;
-            let t = if pct > 0.0 && pct < 1.0 {
-                format!("{pct:.2}%")
-            } else {
-                format!("{}%", format_g(pct, 3))
-            };
-            (text(t), spec.to_string())
-        }
-        ('D', Some(f)) if f == 0.0 => (Value::Empty, spec.to_string()),
-        ('D', Some(f)) => (text(strftime(f, "%FT%T")), spec.to_string()),
-        ('d', Some(f)) => {
-            let (fmt, rest) = match spec.split_once("::") {
-                Some((fmt, rest)) => (fmt, rest),
-                None if spec.contains('%') => (spec, ""),
-                None => ("%FT%T", spec),
-            };
-            let shown = if f == 0.0 { String::new() } else { strftime(f, fmt) };
-            (text(shown), rest.to_string())
-        }
-        _ => (text(value.text()), spec.to_string()),
-    }
-}
-
-/// Values `h` prints as `-`.
-fn is_base_case(s: &str) -> bool {
-    matches!(s, "" | "0s" | "0.0" | "0:00:00" | "1970-01-01T00:00:00")
-        || s == strftime(0.0, "%FT%T")
 }
 
 impl Field {
@@ -451,9 +214,12 @@ impl Format {
                     if !known(&field.name) {
                         return Err(FormatError::UnknownField(field.name));
                     }
-                    for (prefix, omit, expand) in
-                        [("?+:", true, true), ("+?:", true, true), ("?:", true, false), ("+:", false, true)]
-                    {
+                    for (prefix, omit, expand) in [
+                        ("?+:", true, true),
+                        ("+?:", true, true),
+                        ("?:", true, false),
+                        ("+:", false, true),
+                    ] {
                         if let Some(rest) = literal.strip_suffix(prefix) {
                             literal = rest.to_string();
                             field.omit_empty = omit;
@@ -482,7 +248,11 @@ impl Format {
                 .iter()
                 .map(|r| {
                     let bare = f.bare(*r);
-                    if is_base_case(&bare) { 0 } else { bare.chars().count() }
+                    if is_base_case(&bare) {
+                        0
+                    } else {
+                        bare.chars().count()
+                    }
                 })
                 .max()
                 .unwrap_or(0);

@@ -77,8 +77,7 @@ impl Output<'_> {
         }
         let refs: Vec<&dyn Row> = rows.iter().map(|r| r as &dyn Row).collect();
         let headings = headings();
-        self.format
-            .render(self.header.then_some(&headings), &refs)
+        self.format.render(self.header.then_some(&headings), &refs)
     }
 }
 

@@ -2,6 +2,8 @@
 
 use std::collections::HashMap;
 
+use super::convert::hms;
+use super::spec::format_g;
 use super::*;
 
 struct Map(HashMap<&'static str, Value>);
@@ -90,7 +92,11 @@ fn h_suffix_and_conversions() {
 #[test]
 fn columns_drop_and_widen() {
     let a = row(&[("id", s("ƒ1")), ("queue", s("")), ("user", s("alice"))]);
-    let b = row(&[("id", s("ƒ22")), ("queue", s("")), ("user", s("bartholomew"))]);
+    let b = row(&[
+        ("id", s("ƒ22")),
+        ("queue", s("")),
+        ("user", s("bartholomew")),
+    ]);
     let f = Format::parse("{id:>4} ?:{queue:<8.8} +:{user:<6} end", &any).unwrap();
     let headings: HashMap<&str, &str> = [("id", "JOBID"), ("queue", "QUEUE"), ("user", "USER")]
         .into_iter()
