@@ -3,10 +3,8 @@
 
 use std::io::Read;
 
-use futures::StreamExt;
-
-use crate::job::{self, attach};
 use crate::jobopts::JobOpts;
+use crate::submit::{submit_all, wait_all};
 use crate::util;
 
 /// Submit one job per input.
@@ -192,31 +190,11 @@ pub async fn run(args: Args) -> anyhow::Result<i32> {
     }
     let (urgency, flags) = (args.opts.urgency()?, args.opts.submit_flags()?);
     let h = util::connect().await?;
-    let mut submitted = futures::stream::iter(jobspecs.into_iter().map(|spec| {
-        let h = h.clone();
-        async move { job::submit_jobspec(&h, spec.to_value(), urgency, flags).await }
-    }))
-    .buffered(256);
-    let mut ids = Vec::new();
-    while let Some(id) = submitted.next().await {
-        let id = id?;
-        if !args.quiet {
-            println!("{}", id.to_f58());
-        }
-        ids.push(id);
-    }
-    let mut code = 0;
+    let ids = submit_all(&h, jobspecs, urgency, flags, args.quiet).await?;
     if args.wait || args.watch {
-        for id in ids {
-            let job_code = if args.watch {
-                attach(&h, id, args.opts.label_io, false).await?
-            } else {
-                job::wait_exit_code(&h, id).await?
-            };
-            code = code.max(job_code);
-        }
+        return wait_all(&h, ids, args.watch, args.opts.label_io).await;
     }
-    Ok(code)
+    Ok(0)
 }
 
 #[cfg(test)]

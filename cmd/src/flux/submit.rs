@@ -1,6 +1,7 @@
 //! `flux submit [OPTIONS] COMMAND...`: enqueue a job (or one per `--cc` id) and print its id.
 
-use flux_proto::types::IdSet;
+use flux_proto::Handle;
+use flux_proto::types::{IdSet, JobId, Jobspec};
 use futures::StreamExt;
 
 use crate::job::{self, attach};
@@ -74,7 +75,22 @@ pub async fn run(args: Args) -> anyhow::Result<i32> {
         return Ok(0);
     }
     let h = util::connect().await?;
-    // Keep many submissions in flight: job-ingest batches what arrives together.
+    let ids = submit_all(&h, jobspecs, urgency, flags, args.quiet).await?;
+    if !wait {
+        return Ok(0);
+    }
+    wait_all(&h, ids, args.watch, args.opts.label_io).await
+}
+
+/// Submit jobspecs with many submissions in flight (job-ingest batches what arrives
+/// together); print each id in order unless `quiet`.
+pub async fn submit_all(
+    h: &Handle,
+    jobspecs: Vec<Jobspec>,
+    urgency: u32,
+    flags: u32,
+    quiet: bool,
+) -> anyhow::Result<Vec<JobId>> {
     let mut pending = futures::stream::iter(jobspecs.into_iter().map(|spec| {
         let h = h.clone();
         async move { job::submit_jobspec(&h, spec.to_value(), urgency, flags).await }
@@ -83,20 +99,27 @@ pub async fn run(args: Args) -> anyhow::Result<i32> {
     let mut ids = Vec::new();
     while let Some(id) = pending.next().await {
         let id = id?;
-        if !args.quiet {
+        if !quiet {
             println!("{}", id.to_f58());
         }
         ids.push(id);
     }
-    if !wait {
-        return Ok(0);
-    }
+    Ok(ids)
+}
+
+/// Wait for jobs to end (copying their output with `watch`); the largest exit code.
+pub async fn wait_all(
+    h: &Handle,
+    ids: Vec<JobId>,
+    watch: bool,
+    label_io: bool,
+) -> anyhow::Result<i32> {
     let mut code = 0;
     for id in ids {
-        let job_code = if args.watch {
-            attach(&h, id, args.opts.label_io, false).await?
+        let job_code = if watch {
+            attach(h, id, label_io, false).await?
         } else {
-            job::wait_exit_code(&h, id).await?
+            job::wait_exit_code(h, id).await?
         };
         code = code.max(job_code);
     }
