@@ -218,13 +218,14 @@ impl Actor for Resource {
         match self.discovery.take() {
             Some((xml, host)) => {
                 let (me, rank) = (ctx.address(), self.rank);
-                actix::spawn(async move {
-                    let found =
-                        tokio::task::spawn_blocking(move || discover(xml.as_deref(), rank, &host))
-                            .await
-                            .unwrap_or_else(|e| Err(format!("resource: discovery failed: {e}")));
-                    me.do_send(Discovered(found));
-                });
+                // A plain thread, not the runtime's blocking pool: an instance that is
+                // already done need not wait for discovery to finish before it exits.
+                let spawned = std::thread::Builder::new()
+                    .name("hwloc-discovery".into())
+                    .spawn(move || me.do_send(Discovered(discover(xml.as_deref(), rank, &host))));
+                if let Err(e) = spawned {
+                    self.log(2, format!("resource: cannot start discovery: {e}"));
+                }
             }
             None => self.join(ctx),
         }
