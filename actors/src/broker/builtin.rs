@@ -175,7 +175,7 @@ impl Broker {
                 },
                 Err(e) => invalid(e),
             },
-            "module.stats" => return self.module_stats(msg, ctx),
+            "module.stats" => self.module_stats(&msg),
             "broker.ping" => match handle_common("broker", &self.probe, &msg) {
                 Some(rsp) => {
                     self.respond(rsp);
@@ -258,22 +258,17 @@ impl Broker {
         }
     }
 
-    /// Answer from the tracer's counters (asynchronous: the tracer is another actor).
-    fn module_stats(&mut self, msg: Envelope, ctx: &mut Context<Self>) -> Option<Envelope> {
+    /// A module's counters, from its probe.
+    fn module_stats(&self, msg: &Envelope) -> Reply {
         let name = match msg.json::<Named>() {
             Ok(req) => req.name,
-            Err(e) => {
-                self.answer(&msg, invalid(e));
-                return None;
-            }
+            Err(e) => return invalid(e),
         };
         let Some(record) = self.modules.get(&name) else {
-            let text = format!("{name}: module is not loaded");
-            self.answer(&msg, Reply::Error(errno::ENOENT, text));
-            return None;
+            return Reply::Error(errno::ENOENT, format!("{name}: module is not loaded"));
         };
         let snap = record.probe.snapshot();
-        let body = json!({
+        Reply::Json(json!({
             "name": name,
             "args": record.args,
             "services": record.services,
@@ -284,10 +279,7 @@ impl Broker {
             "handle_max_us": snap.handle_max_us,
             "idle_s": snap.idle_s,
             "uptime_s": snap.uptime_s,
-        });
-        let _ = ctx;
-        self.answer(&msg, Reply::Json(body));
-        None
+        }))
     }
 
     /// Every actor's counters on this rank (for tools and, later, the dashboard).
