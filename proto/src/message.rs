@@ -71,7 +71,8 @@ impl Envelope {
             msg_type: MsgType::Response as i32,
             topic: self.topic.clone(),
             matchtag: self.matchtag,
-            flags: self.flags & flags::STREAMING,
+            // NORESPONSE travels along so that routing drops what nobody waits for.
+            flags: self.flags & (flags::STREAMING | flags::NORESPONSE),
             route: self.route.clone(),
             payload,
             ..Default::default()
@@ -164,7 +165,11 @@ mod tests {
         assert_eq!(rsp.topic, "kvs.lookup");
         assert_eq!(rsp.matchtag, 7);
         assert_eq!(rsp.route, req.route);
-        assert_eq!(rsp.flags, flags::STREAMING);
+        assert_eq!(rsp.flags, flags::STREAMING | flags::NORESPONSE);
+        assert!(
+            rsp.is_noresponse(),
+            "routing drops answers to NORESPONSE requests"
+        );
         assert_eq!(rsp.error_text(), "No such file or directory");
     }
 

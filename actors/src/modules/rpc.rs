@@ -116,6 +116,14 @@ impl RpcClient {
         });
     }
 
+    /// Send a response (to a request this module served) on its way back through the broker.
+    pub fn respond(&self, msg: Envelope) {
+        self.broker.do_send(Route {
+            from: self.name.clone(),
+            msg,
+        });
+    }
+
     /// Hand over a response; `false` if it answers no rpc of ours.
     pub fn on_response(&mut self, rsp: Envelope) -> bool {
         let tag = rsp.matchtag;

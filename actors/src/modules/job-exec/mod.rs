@@ -24,7 +24,7 @@ use serde_json::{Value, json};
 
 use super::{ModuleContext, ModuleHandle, RpcClient, handle_common, unknown_method};
 use crate::broker::Broker;
-use crate::msg::{Deliver, Route, Stop};
+use crate::msg::{Deliver, Stop};
 use crate::tracer::Probe;
 pub use plan::{Mode, Plan, PlanError, plan};
 
@@ -154,10 +154,7 @@ pub(crate) enum JobEvent {
 impl JobExec {
     fn reply(&self, msg: Envelope) {
         self.probe.sent();
-        self.broker.do_send(Route {
-            from: self.name.clone(),
-            msg,
-        });
+        self.rpc.respond(msg);
     }
 
     fn log_warning(&self, msg: String) {

@@ -15,8 +15,7 @@ use flux_store::Txn;
 use serde_json::{Value, json};
 
 use super::{ModuleContext, ModuleHandle, RpcClient, handle_common, unknown_method};
-use crate::broker::Broker;
-use crate::msg::{Deliver, Route, Stop};
+use crate::msg::{Deliver, Stop};
 use crate::tracer::Probe;
 pub use validate::{Submission, validate};
 
@@ -30,7 +29,6 @@ struct Pending {
 /// The job-ingest module's actor.
 pub struct JobIngest {
     name: String,
-    broker: Addr<Broker>,
     probe: Probe,
     rpc: RpcClient,
     fluid: FluidGenerator,
@@ -50,7 +48,6 @@ pub fn start(ctx: ModuleContext) -> Result<ModuleHandle, String> {
     let rpc = ctx.rpc();
     let addr = JobIngest {
         name: ctx.name,
-        broker: ctx.broker,
         probe: ctx.probe,
         rpc,
         fluid,
@@ -95,10 +92,7 @@ struct Accepted {
 impl JobIngest {
     fn reply(&self, msg: Envelope) {
         self.probe.sent();
-        self.broker.do_send(Route {
-            from: self.name.clone(),
-            msg,
-        });
+        self.rpc.respond(msg);
     }
 
     fn next_id(&mut self) -> JobId {

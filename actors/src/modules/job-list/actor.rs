@@ -14,9 +14,8 @@ use serde_json::{Value, json};
 
 use super::query::{self, ListRequest, Users};
 use super::table::{Fetch, JobTable};
-use crate::broker::Broker;
 use crate::modules::{ModuleContext, ModuleHandle, RpcClient, handle_common, unknown_method};
-use crate::msg::{Deliver, Route, Stop};
+use crate::msg::{Deliver, Stop};
 use crate::tracer::Probe;
 
 /// How long to wait before asking the job manager for its journal again.
@@ -29,7 +28,6 @@ const R_TRIES: u32 = 50;
 /// The job-list module's actor.
 pub struct JobListActor {
     name: String,
-    broker: Addr<Broker>,
     probe: Probe,
     rpc: RpcClient,
     table: JobTable,
@@ -55,7 +53,6 @@ pub fn start(ctx: ModuleContext) -> Result<ModuleHandle, String> {
     let addr = JobListActor {
         rpc: RpcClient::new(ctx.name.clone(), owner, ctx.broker.clone()),
         name: ctx.name,
-        broker: ctx.broker,
         probe: ctx.probe,
         table: JobTable::new(),
         batches: BTreeSet::new(),
@@ -143,14 +140,8 @@ async fn fetch(rpc: RpcClient, what: Fetch) -> (Fetch, Option<Vec<u8>>) {
 
 impl JobListActor {
     fn reply(&self, msg: Envelope) {
-        if msg.is_noresponse() {
-            return;
-        }
         self.probe.sent();
-        self.broker.do_send(Route {
-            from: self.name.clone(),
-            msg,
-        });
+        self.rpc.respond(msg);
     }
 
     fn subscribe(&mut self, ctx: &mut Context<Self>) {

@@ -18,7 +18,7 @@ use super::core::{Effect, JobError, JobManager, NewJob};
 use super::queue::QueueState;
 use crate::broker::Broker;
 use crate::modules::{ModuleContext, ModuleHandle, RpcClient, handle_common, unknown_method};
-use crate::msg::{Deliver, Route, Stop};
+use crate::msg::{Deliver, Stop};
 use crate::tracer::Probe;
 
 /// The job-manager module's actor.
@@ -189,14 +189,8 @@ enum Outcome {
 
 impl JobManagerActor {
     fn reply(&self, msg: Envelope) {
-        if msg.is_noresponse() {
-            return;
-        }
         self.probe.sent();
-        self.broker.do_send(Route {
-            from: self.name.clone(),
-            msg,
-        });
+        self.rpc.respond(msg);
     }
 
     /// Perform what the core asked for.

@@ -16,7 +16,7 @@ use crate::modules::sched_protocol::{
     AllocRequest, AllocResponse, Feasibility, FreeRequest, JobRef, Prioritize, ResourceStatus,
 };
 use crate::modules::{ModuleContext, ModuleHandle, RpcClient, handle_common, unknown_method};
-use crate::msg::{Deliver, Route, Stop};
+use crate::msg::{Deliver, Stop};
 use crate::tracer::Probe;
 
 /// A queued `sched.alloc`.
@@ -96,14 +96,8 @@ impl SchedSimple {
     }
 
     fn reply(&self, msg: Envelope) {
-        if msg.is_noresponse() {
-            return;
-        }
         self.probe.sent();
-        self.broker.do_send(Route {
-            from: self.name.clone(),
-            msg,
-        });
+        self.rpc.respond(msg);
     }
 
     fn acquire(&mut self, ctx: &mut Context<Self>) {
