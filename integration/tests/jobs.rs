@@ -363,6 +363,22 @@ fn a_restarted_instance_knows_its_jobs() {
     assert_eq!(second.ok(&["job", "attach", &queued]), "queued\n");
     second.ok(&["job", "wait-event", "-t", "10", &pending, "clean"]);
     let newer = second.ok(&["submit", "true"]).trim().to_string();
+    second.ok(&["job", "wait-event", "-t", "10", &newer, "clean"]);
+    let listed = second.ok(&["jobs", "-a", "-n", "-o", "{id.f58} {status}"]);
+    for (id, status) in [
+        (&done, "COMPLETED"),
+        (&pending, "COMPLETED"),
+        (&running, "FAILED"),
+        (&queued, "COMPLETED"),
+        (&newer, "COMPLETED"),
+    ] {
+        assert!(
+            listed.contains(&format!("{id} {status}\n")),
+            "{id} {status}: {listed}"
+        );
+    }
+    let stats = second.ok(&["jobs", "--stats", "-n"]);
+    assert!(stats.contains("4 completed, 1 failed"), "{stats}");
     let dec = |id: &str| second.ok(&["job", "id", id]).trim().parse::<u64>().unwrap();
     assert!(
         dec(&newer) > dec(&queued),

@@ -15,6 +15,7 @@ pub mod job_list;
 #[path = "job-manager/mod.rs"]
 pub mod job_manager;
 pub mod kvs;
+mod kvs_jobs;
 pub mod resource;
 pub mod rexec;
 mod rpc;

@@ -10,11 +10,13 @@ use flux_proto::types::eventlog::Entry;
 use flux_proto::types::{JobId, Jobspec, ResourceSet};
 use flux_proto::{Envelope, MsgType, errno, nodeid};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::query::{self, ListRequest, Users};
 use super::table::{Fetch, JobTable};
-use crate::modules::{ModuleContext, ModuleHandle, RpcClient, handle_common, unknown_method};
+use crate::modules::{
+    ModuleContext, ModuleHandle, RpcClient, handle_common, kvs_jobs, unknown_method,
+};
 use crate::msg::{Deliver, Stop};
 use crate::tracer::Probe;
 
@@ -28,6 +30,7 @@ const R_TRIES: u32 = 50;
 /// The job-list module's actor.
 pub struct JobListActor {
     name: String,
+    broker: Addr<crate::broker::Broker>,
     probe: Probe,
     rpc: RpcClient,
     table: JobTable,
@@ -38,6 +41,9 @@ pub struct JobListActor {
     stalled: Vec<(u64, Envelope)>,
     /// `list-id` requests for jobs not seen yet.
     id_waiters: HashMap<JobId, Vec<Envelope>>,
+    /// While the jobs of an earlier life of the instance are read from the KVS: the
+    /// journal's events, applied once they are.
+    restoring: Option<Vec<JournalEvent>>,
     stopping: bool,
 }
 
@@ -53,12 +59,14 @@ pub fn start(ctx: ModuleContext) -> Result<ModuleHandle, String> {
     let addr = JobListActor {
         rpc: RpcClient::new(ctx.name.clone(), owner, ctx.broker.clone()),
         name: ctx.name,
+        broker: ctx.broker,
         probe: ctx.probe,
         table: JobTable::new(),
         batches: BTreeSet::new(),
         next_batch: 0,
         stalled: Vec::new(),
         id_waiters: HashMap::new(),
+        restoring: None,
         stopping: false,
     }
     .start();
@@ -77,6 +85,14 @@ struct JournalEvent {
 #[derive(Deserialize)]
 struct JournalBatch {
     events: Vec<JournalEvent>,
+}
+
+/// The jobs found in the KVS at start, with their eventlogs.
+#[derive(Message)]
+#[rtype(result = "()")]
+struct Restored {
+    jobs: Vec<(JobId, Vec<Entry>)>,
+    problems: Vec<String>,
 }
 
 /// Events from the journal stream.
@@ -104,32 +120,13 @@ struct ListIdReq {
     attrs: Vec<String>,
 }
 
-/// Read `key` from the primary namespace; `None` when it does not exist.
-async fn lookup(rpc: &RpcClient, key: &str) -> Result<Option<Vec<u8>>, i32> {
-    let body = json!({ "key": key, "namespace": "primary", "flags": 0 });
-    match rpc
-        .call("kvs.lookup", nodeid::ANY, Bytes::from(body.to_string()))
-        .await
-    {
-        Ok(rsp) => {
-            let v: Value = rsp.json().map_err(|_| errno::EPROTO)?;
-            match flux_store::TreeObj::from_json(v.get("val").unwrap_or(&Value::Null)) {
-                Ok(flux_store::TreeObj::Val(bytes)) => Ok(Some(bytes)),
-                _ => Err(errno::EPROTO),
-            }
-        }
-        Err(e) if e.errnum() == errno::ENOENT => Ok(None),
-        Err(e) => Err(e.errnum()),
-    }
-}
-
 async fn fetch(rpc: RpcClient, what: Fetch) -> (Fetch, Option<Vec<u8>>) {
     let (key, tries) = match what {
         Fetch::Jobspec(id) => (id.kvs_key("jobspec"), 1),
         Fetch::R(id) => (id.kvs_key("R"), R_TRIES),
     };
     for _ in 0..tries {
-        match lookup(&rpc, &key).await {
+        match kvs_jobs::value(&rpc, &key).await {
             Ok(Some(v)) => return (what, Some(v)),
             Ok(None) => tokio::time::sleep(Duration::from_millis(20)).await,
             Err(_) => break,
@@ -162,6 +159,50 @@ impl JobListActor {
             }
             me.do_send(JournalEnded);
         });
+    }
+
+    /// Read the jobs already in the KVS. Listing requests wait for it (it counts as a
+    /// batch) and journal events are held back until it is done.
+    fn restore(&mut self, ctx: &mut Context<Self>) {
+        self.restoring = Some(Vec::new());
+        self.next_batch += 1;
+        let batch = self.next_batch;
+        self.batches.insert(batch);
+        let rpc = self.rpc.clone();
+        let me = ctx.address();
+        actix::spawn(async move {
+            let (jobs, problems) = kvs_jobs::all_eventlogs(&rpc).await;
+            me.do_send(Restored { jobs, problems });
+            me.do_send(Loaded {
+                batch,
+                values: Vec::new(),
+            });
+        });
+    }
+
+    /// Apply journal events and start the KVS lookups they call for.
+    fn apply(&mut self, events: Vec<(JobId, Entry)>, ctx: &mut Context<Self>) {
+        let mut fetches = Vec::new();
+        let mut new_ids = Vec::new();
+        for (id, entry) in events {
+            match self.table.apply(id, &entry) {
+                Ok(Some(f)) => {
+                    if matches!(f, Fetch::Jobspec(_)) {
+                        new_ids.push(id);
+                    }
+                    fetches.push(f);
+                }
+                Ok(None) => {}
+                // Jobs from before job-list started, or a replay: nothing to list.
+                Err(_) => {}
+            }
+        }
+        self.load(fetches, ctx);
+        for id in new_ids {
+            for req in self.id_waiters.remove(&id).unwrap_or_default() {
+                self.answer_when_loaded(req, ctx);
+            }
+        }
     }
 
     /// Start one batch of KVS lookups.
@@ -307,7 +348,9 @@ impl Actor for JobListActor {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
+        // Subscribe first, so that no event falls between the KVS read and the stream.
         self.subscribe(ctx);
+        self.restore(ctx);
     }
 }
 
@@ -329,28 +372,38 @@ impl Handler<Journal> for JobListActor {
 
     fn handle(&mut self, Journal(events): Journal, ctx: &mut Context<Self>) {
         let _timing = self.probe.handling();
-        let mut fetches = Vec::new();
-        let mut new_ids = Vec::new();
-        for ev in events {
-            let id = JobId(ev.id);
-            match self.table.apply(id, &ev.entry) {
-                Ok(Some(f)) => {
-                    if matches!(f, Fetch::Jobspec(_)) {
-                        new_ids.push(id);
-                    }
-                    fetches.push(f);
-                }
-                Ok(None) => {}
-                // Jobs from before job-list started, or a replay: nothing to list.
-                Err(_) => {}
+        match &mut self.restoring {
+            Some(held) => held.extend(events),
+            None => {
+                let events = events
+                    .into_iter()
+                    .map(|ev| (JobId(ev.id), ev.entry))
+                    .collect();
+                self.apply(events, ctx)
             }
         }
-        self.load(fetches, ctx);
-        for id in new_ids {
-            for req in self.id_waiters.remove(&id).unwrap_or_default() {
-                self.answer_when_loaded(req, ctx);
-            }
+    }
+}
+
+impl Handler<Restored> for JobListActor {
+    type Result = ();
+
+    fn handle(&mut self, Restored { jobs, problems }: Restored, ctx: &mut Context<Self>) {
+        let _timing = self.probe.handling();
+        for problem in problems {
+            self.broker.do_send(crate::msg::Log {
+                severity: 3,
+                appname: self.name.clone(),
+                msg: format!("restart: {problem}"),
+            });
         }
+        let held = self.restoring.take().unwrap_or_default();
+        let held = held
+            .into_iter()
+            .map(|ev| (JobId(ev.id), ev.entry))
+            .collect();
+        let events = super::restore::merge(jobs, held);
+        self.apply(events, ctx);
     }
 }
 

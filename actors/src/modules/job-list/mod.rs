@@ -9,10 +9,12 @@
 //!   seen yet;
 //! - `job-list.stats` -> counts per state and result.
 //!
-//! Guests see only their own jobs.
+//! Guests see only their own jobs. At start it reads the jobs already in the KVS, so an
+//! instance restarted on the same statedir lists its old jobs.
 
 mod actor;
 pub mod query;
+mod restore;
 pub mod table;
 #[cfg(test)]
 mod tests;
