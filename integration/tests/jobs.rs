@@ -260,7 +260,7 @@ fn bad_input_is_refused_clearly() {
         (&["job", "kill", "--signal=NOPE", "ƒ2"], "invalid signal"),
         (
             &["submit", "--requires=host:elsewhere", "true"],
-            "does not match resource constraints",
+            "no resources satisfy the constraints",
         ),
         (&["submit", "-N", "5", "true"], "unsatisfiable request"),
         (

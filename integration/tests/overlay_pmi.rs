@@ -13,7 +13,14 @@ use flux_shell::pmi::{PmiServer, parse_request};
 
 /// Start `size` fluxd processes with PMI_FD/PMI_RANK/PMI_SIZE; rank 0 runs `script`.
 fn launch(size: u32, script: &str) -> std::process::Output {
-    let server = Arc::new(Mutex::new(PmiServer::new("ƒpmitest", size, [])));
+    launch_as(&["fluxd"], "ƒpmitest", size, script)
+}
+
+/// Start `size` copies of `program` (a binary of this build and its arguments) as a
+/// launcher would: PMI_FD/PMI_RANK/PMI_SIZE, kvsname `kvsname`, each rank with hostname
+/// `nodeRANK`; rank 0 is given `sh -c script` as its initial program.
+fn launch_as(program: &[&str], kvsname: &str, size: u32, script: &str) -> std::process::Output {
+    let server = Arc::new(Mutex::new(PmiServer::new(kvsname, size, [])));
     let mut writers = Vec::new();
     let mut children = Vec::new();
     let mut leader = None;
@@ -26,8 +33,10 @@ fn launch(size: u32, script: &str) -> std::process::Output {
         let (ours, theirs) = UnixStream::pair().unwrap();
         writers.push(ours);
         let fd = theirs.as_raw_fd();
-        let mut cmd = Command::new(bin_dir().join("fluxd"));
-        cmd.env("PMI_FD", "3")
+        let mut cmd = Command::new(bin_dir().join(program[0]));
+        cmd.args(&program[1..])
+            .env("FLUX_FAKE_HOSTNAME", format!("node{rank}"))
+            .env("PMI_FD", "3")
             .env("PMI_RANK", rank.to_string())
             .env("PMI_SIZE", size.to_string())
             .env("PATH", &path)
@@ -95,4 +104,26 @@ fn brokers_boot_from_pmi_and_form_one_instance() {
     assert_eq!(lines[1], "ƒpmitest");
     assert_eq!(&lines[2..5], ["0: 0", "1: 1", "2: 2"]);
     assert!(lines[5].ends_with(": full"), "{text}");
+}
+
+/// What the seeds do under Slurm: `srun -N2 -n2 --mpi=pmi2 flux start flux run
+/// --requires="hosts:..." -N2 -n2 hostname`. Slurm's pmi2 plugin speaks the PMI-1 wire
+/// protocol on PMI_FD, with kvsname `JOBID.STEPID`; this test plays srun.
+#[test]
+fn flux_start_under_an_srun_like_launcher() {
+    let out = launch_as(
+        &["flux", "start"],
+        "4242.0",
+        2,
+        "flux resource list -s free -no '{nnodes} {nodelist}'; \
+         flux run --requires=hosts:node[0-1] -N2 -n2 --label-io flux getattr hostname; \
+         flux run --requires=host:node1 flux getattr hostname",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        "2 node[0-1]\n0: node0\n1: node1\nnode1\n",
+        "{}",
+        stderr(&out)
+    );
 }

@@ -232,11 +232,6 @@ impl SchedSimple {
                 let rsp = match msg.json::<Feasibility>() {
                     Ok(f) => match (Jobspec::from_value(f.jobspec), self.pool.as_ref()) {
                         (Err(e), _) => msg.error_response(errno::EINVAL, e.to_string()),
-                        // Refuse rather than ignore what this scheduler cannot honour.
-                        (Ok(spec), _) if spec.attributes.system.constraints.is_some() => msg.error_response(
-                            errno::EINVAL,
-                            "sched-simple does not match resource constraints (--requires); load sched-fluxion-qmanager",
-                        ),
                         (Ok(_), None) => msg.response_json(&json!({})),
                         (Ok(spec), Some(pool)) => match pool.feasible(&spec) {
                             Ok(()) => msg.response_json(&json!({})),

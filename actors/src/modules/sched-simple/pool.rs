@@ -10,6 +10,7 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use flux_proto::types::jobspec::Target;
 use flux_proto::types::{IdSet, Jobspec, ResourceSet};
 
 #[path = "request.rs"]
@@ -31,6 +32,22 @@ struct Slot {
     nfree_cores: u32,
     nfree_gpus: u32,
     up: bool,
+    /// The node's properties (R's `properties`), for `--requires`.
+    properties: Vec<String>,
+}
+
+impl Target for Slot {
+    fn rank(&self) -> u32 {
+        self.rank
+    }
+
+    fn hostname(&self) -> Option<&str> {
+        self.hostname.as_deref()
+    }
+
+    fn has_property(&self, name: &str) -> bool {
+        self.properties.iter().any(|p| p == name)
+    }
 }
 
 impl Slot {
@@ -49,6 +66,9 @@ impl Slot {
 
     /// Slots of `req` this node can take now (`total`: as if idle and up).
     fn capacity(&self, req: &Request, total: bool) -> u32 {
+        if req.constraint.as_ref().is_some_and(|c| !c.matches(self)) {
+            return 0;
+        }
         if total {
             return Self::fit(req, self.ncores, self.ngpus);
         }
@@ -114,6 +134,12 @@ impl Pool {
                 nfree_cores: count32(&n.cores),
                 nfree_gpus: count32(&n.gpus),
                 up: false,
+                properties: r
+                    .properties()
+                    .iter()
+                    .filter(|(_, ranks)| ranks.contains(n.rank))
+                    .map(|(name, _)| name.clone())
+                    .collect(),
             })
             .collect();
         Pool {
@@ -208,6 +234,13 @@ impl Pool {
         req.check()?;
         if self.plan(req, true).is_some() {
             return Ok(());
+        }
+        if let Some(c) = &req.constraint
+            && !self.nodes.iter().any(|n| c.matches(n))
+        {
+            return Err(PoolError::Unsatisfiable(
+                "no resources satisfy the constraints (--requires)".into(),
+            ));
         }
         let nnodes = self.nodes.len();
         let max_cores = self.nodes.iter().map(|n| n.ncores).max().unwrap_or(0);

@@ -244,6 +244,7 @@ fn jobspecs_translate_to_requests() {
             gpus_per_slot: 1,
             exclusive: true,
             duration: 60.0,
+            constraint: None,
         }
     );
     let spec =
@@ -321,4 +322,37 @@ fn pool_speed() {
     }
     let per = start.elapsed().as_secs_f64() * 1e6 / 10_000.0;
     println!("1024 nodes full, request must wait: {per:.2} us each");
+}
+
+fn constrained(query: &str, nslots: u32) -> Request {
+    let c = flux_proto::types::jobspec::parse_constraint(query).unwrap();
+    Request::slots(nslots, 1)
+        .with_constraint(flux_proto::types::jobspec::Constraint::parse(&c).unwrap())
+}
+
+#[test]
+fn constraints_choose_the_nodes() {
+    let mut all = r(4, 2, 0);
+    all.set_property("gpu", &ids("2-3")).unwrap();
+    let mut pool = Pool::all_up(&all);
+    let got = pool
+        .alloc_request(&constrained("host:node[1-2]", 3), 0.0)
+        .unwrap()
+        .unwrap();
+    assert_eq!(got.ranks(), ids("1-2"));
+    let got = pool
+        .alloc_request(&constrained("gpu", 2), 0.0)
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        got.ranks(),
+        ids("2-3"),
+        "first fit: node2's last core, then node3"
+    );
+    // node1 is full: of the nodes without GPUs only node0's 2 cores are free.
+    assert_eq!(pool.alloc_request(&constrained("^gpu", 3), 0.0), Ok(None));
+    assert!(pool.check_feasible(&constrained("^gpu", 4)).is_ok());
+    assert!(pool.check_feasible(&constrained("^gpu", 5)).is_err());
+    let e = pool.check_feasible(&constrained("rank:7", 1)).unwrap_err();
+    assert!(e.to_string().contains("constraints"), "{e}");
 }

@@ -1,8 +1,10 @@
 //! What sched-simple can be asked for: a [`Request`] read from a jobspec, and the
 //! [`PoolError`] saying why one can never be satisfied.
 
+use std::sync::Arc;
+
 use flux_proto::types::Jobspec;
-use flux_proto::types::jobspec::ResourceType;
+use flux_proto::types::jobspec::{Constraint, ResourceType};
 
 /// Why a request can never be satisfied, or cannot be understood.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -16,7 +18,7 @@ pub enum PoolError {
 }
 
 /// A resource request in the terms sched-simple understands.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Request {
     /// Number of nodes (0: as many as the slots need).
     pub nnodes: u32,
@@ -30,6 +32,8 @@ pub struct Request {
     pub exclusive: bool,
     /// Time limit in seconds (0: none).
     pub duration: f64,
+    /// Which nodes may be used (`--requires`), if not all.
+    pub constraint: Option<Arc<Constraint>>,
 }
 
 impl Request {
@@ -42,6 +46,15 @@ impl Request {
             gpus_per_slot: 0,
             exclusive: false,
             duration: 0.0,
+            constraint: None,
+        }
+    }
+
+    /// The same request restricted to the nodes matching `constraint`.
+    pub fn with_constraint(self, constraint: Constraint) -> Self {
+        Request {
+            constraint: Some(Arc::new(constraint)),
+            ..self
         }
     }
 
@@ -57,6 +70,12 @@ impl Request {
         {
             return Err(unsupported(&format!("top level {}", top.kind.as_str())));
         }
+        let constraint = match &spec.attributes.system.constraints {
+            Some(v) => Some(Arc::new(
+                Constraint::parse(v).map_err(|e| PoolError::Unsupported(e.to_string()))?,
+            )),
+            None => None,
+        };
         let to_u32 = |n: u64, what: &str| {
             u32::try_from(n).map_err(|_| unsupported(&format!("{what} count {n} too large")))
         };
@@ -67,6 +86,7 @@ impl Request {
             gpus_per_slot: to_u32(spec.gpus_per_slot(), "gpu")?,
             exclusive: spec.exclusive(),
             duration: spec.duration(),
+            constraint,
         })
     }
 

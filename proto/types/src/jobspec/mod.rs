@@ -12,6 +12,7 @@ mod attributes;
 mod builder;
 mod constraint;
 mod error;
+mod matcher;
 mod path;
 mod resource;
 mod schema;
@@ -25,6 +26,7 @@ pub use attributes::{Attributes, Dependency, JobDuration, ShellAttributes, Syste
 pub use builder::JobspecBuilder;
 pub use constraint::parse_constraint;
 pub use error::JobspecError;
+pub use matcher::{Constraint, Target};
 pub use path::{normalize_setattr_key, parse_key_value, set_path};
 pub use resource::{Count, CountRange, Resource, ResourceType};
 pub use task::{Task, TaskCount};
