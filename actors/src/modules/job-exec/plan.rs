@@ -29,6 +29,8 @@ pub struct Plan {
     pub stderr_path: Option<String>,
     /// A file for the tasks' stdin (`--input`), instead of nothing.
     pub stdin_path: Option<String>,
+    /// Serve simple PMI to the tasks (`-o pmi=off` turns it off).
+    pub pmi: bool,
 }
 
 /// Why a job cannot be run.
@@ -94,6 +96,9 @@ pub fn plan(id: JobId, jobspec: &Jobspec, nnodes: u64, uri: &str) -> Result<Plan
             v.as_str()
                 .map(|p| render_path(p, id, jobspec, cwd.as_deref()))
         });
+    let pmi = jobspec
+        .get_attribute("system.shell.options.pmi")
+        .is_none_or(|v| v.as_str() != Some("off"));
     Ok(Plan {
         mode,
         limit,
@@ -102,6 +107,7 @@ pub fn plan(id: JobId, jobspec: &Jobspec, nnodes: u64, uri: &str) -> Result<Plan
         stdout_path,
         stderr_path,
         stdin_path,
+        pmi,
     })
 }
 

@@ -1,0 +1,322 @@
+//! The job shell actor: one per job per broker rank. It starts this rank's tasks, streams
+//! their output and exits to its owner (job-exec), serves them simple PMI, and signals
+//! them on demand. It stops once every task has ended, after removing `FLUX_JOB_TMPDIR`.
+
+mod pmi_io;
+pub mod spec;
+mod task;
+
+use std::collections::HashMap;
+
+use actix::prelude::*;
+use tokio::io::{AsyncRead, AsyncReadExt};
+use tokio::sync::mpsc::UnboundedSender;
+
+use crate::exit::{ExitTally, spawn_error_code, spawn_error_message};
+use crate::pmi::PmiServer;
+pub use spec::ShellSpec;
+pub use task::Utf8Chunks;
+
+/// A task's output stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    Stdout,
+    Stderr,
+}
+
+impl Stream {
+    /// The name RFC 24 uses.
+    pub fn name(self) -> &'static str {
+        match self {
+            Stream::Stdout => "stdout",
+            Stream::Stderr => "stderr",
+        }
+    }
+}
+
+/// What a shell tells its owner; `jobid` says which job.
+#[derive(Message, Debug, Clone, PartialEq)]
+#[rtype(result = "()")]
+pub enum ShellEvent {
+    /// Some output of task `rank`.
+    Output {
+        jobid: u64,
+        rank: u32,
+        stream: Stream,
+        data: String,
+    },
+    /// The end of one stream of task `rank`.
+    Eof {
+        jobid: u64,
+        rank: u32,
+        stream: Stream,
+    },
+    /// Task `rank` ended with this wait status (a task that could not start: 127 or 126).
+    TaskExit { jobid: u64, rank: u32, status: i32 },
+    /// Every local task entered a PMI barrier: exchange these puts with the job's other
+    /// shells, then answer with [`BarrierDone`].
+    Exchange {
+        jobid: u64,
+        shell_rank: u32,
+        puts: Vec<(String, String)>,
+    },
+    /// Something that should end the job (a PMI protocol error or abort).
+    Exception { jobid: u64, note: String },
+    /// All local tasks ended; `status` is the worst wait status among them.
+    Done { jobid: u64, status: i32 },
+}
+
+/// Send a signal to every local task (its process group).
+#[derive(Message, Debug, Clone, Copy)]
+#[rtype(result = "()")]
+pub struct Signal(pub i32);
+
+/// The PMI barrier ended across shells: everyone's puts.
+#[derive(Message, Debug, Clone)]
+#[rtype(result = "()")]
+pub struct BarrierDone(pub Vec<(String, String)>);
+
+/// A task ended.
+#[derive(Message)]
+#[rtype(result = "()")]
+struct Exited {
+    rank: u32,
+    status: i32,
+}
+
+/// The job shell of one job on one broker rank.
+pub struct JobShell {
+    spec: ShellSpec,
+    owner: Recipient<ShellEvent>,
+    /// Process ids of the tasks still running, by task rank.
+    pids: HashMap<u32, u32>,
+    tally: ExitTally,
+    tmpdir: Option<String>,
+    pmi: Option<PmiServer>,
+    /// Lines to each task's PMI socket.
+    pmi_out: HashMap<u32, UnboundedSender<String>>,
+}
+
+impl JobShell {
+    /// A shell for `spec`, reporting to `owner`; start it with `Actor::start`.
+    pub fn new(spec: ShellSpec, owner: Recipient<ShellEvent>) -> Self {
+        JobShell {
+            spec,
+            owner,
+            pids: HashMap::new(),
+            tally: ExitTally::default(),
+            tmpdir: None,
+            pmi: None,
+            pmi_out: HashMap::new(),
+        }
+    }
+
+    fn jobid(&self) -> u64 {
+        self.spec.jobid
+    }
+
+    fn make_tmpdir(&mut self) {
+        use std::os::unix::fs::DirBuilderExt;
+        let Some(dir) = self.spec.tmpdir() else {
+            return;
+        };
+        let made = std::fs::DirBuilder::new()
+            .mode(0o700)
+            .recursive(true)
+            .create(&dir);
+        if made.is_ok() {
+            self.tmpdir = Some(dir);
+        }
+    }
+
+    fn start_task(&mut self, local: usize, rank: u32, ctx: &mut Context<Self>) {
+        let jobid = self.jobid();
+        match task::spawn(&self.spec, local, rank, self.tmpdir.as_deref()) {
+            Ok(mut started) => {
+                self.pids.insert(rank, started.pid);
+                if let Some(sock) = started.pmi.take() {
+                    match pmi_io::serve(sock, rank, ctx.address()) {
+                        Ok(tx) => {
+                            self.pmi_out.insert(rank, tx);
+                        }
+                        Err(e) => self.owner.do_send(ShellEvent::Exception {
+                            jobid,
+                            note: format!("PMI for task {rank}: {e}"),
+                        }),
+                    }
+                }
+                let owner = self.owner.clone();
+                let me = ctx.address();
+                let mut child = started.child;
+                let (stdout, stderr) = (child.stdout.take(), child.stderr.take());
+                actix::spawn(async move {
+                    let (_, _, status) = tokio::join!(
+                        pump(stdout, jobid, rank, Stream::Stdout, &owner),
+                        pump(stderr, jobid, rank, Stream::Stderr, &owner),
+                        child.wait()
+                    );
+                    use std::os::unix::process::ExitStatusExt;
+                    let status = status.map(|s| s.into_raw()).unwrap_or(1 << 8);
+                    me.do_send(Exited { rank, status });
+                });
+            }
+            Err(e) => {
+                let text = format!("{}\n", spawn_error_message(&self.spec.argv[0], &e));
+                let status = spawn_error_code(&e) << 8;
+                self.tally.add(status);
+                for event in [
+                    ShellEvent::Output {
+                        jobid,
+                        rank,
+                        stream: Stream::Stderr,
+                        data: text,
+                    },
+                    ShellEvent::Eof {
+                        jobid,
+                        rank,
+                        stream: Stream::Stdout,
+                    },
+                    ShellEvent::Eof {
+                        jobid,
+                        rank,
+                        stream: Stream::Stderr,
+                    },
+                    ShellEvent::TaskExit {
+                        jobid,
+                        rank,
+                        status,
+                    },
+                ] {
+                    self.owner.do_send(event);
+                }
+            }
+        }
+    }
+
+    /// The last task ended.
+    fn finish(&mut self, ctx: &mut Context<Self>) {
+        if let Some(dir) = self.tmpdir.take() {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+        self.owner.do_send(ShellEvent::Done {
+            jobid: self.jobid(),
+            status: self.tally.status(),
+        });
+        ctx.stop();
+    }
+
+    fn signal(&self, signum: i32) {
+        for pid in self.pids.values() {
+            // SAFETY: kill has no memory preconditions; each task leads its own process group.
+            unsafe { libc::kill(-(*pid as libc::pid_t), signum) };
+        }
+    }
+}
+
+/// Copy a task's pipe to the owner, one message per read; waiting for each to be handled
+/// bounds what a flooding task can pile up.
+async fn pump(
+    pipe: Option<impl AsyncRead + Unpin>,
+    jobid: u64,
+    rank: u32,
+    stream: Stream,
+    owner: &Recipient<ShellEvent>,
+) {
+    if let Some(mut pipe) = pipe {
+        let mut buf = vec![0u8; 16 << 10];
+        let mut text = Utf8Chunks::default();
+        while let Ok(n) = pipe.read(&mut buf).await {
+            let data = if n == 0 {
+                text.finish()
+            } else {
+                text.push(&buf[..n])
+            };
+            if !data.is_empty() {
+                let event = ShellEvent::Output {
+                    jobid,
+                    rank,
+                    stream,
+                    data,
+                };
+                if owner.send(event).await.is_err() {
+                    break;
+                }
+            }
+            if n == 0 {
+                break;
+            }
+        }
+    }
+    let _ = owner
+        .send(ShellEvent::Eof {
+            jobid,
+            rank,
+            stream,
+        })
+        .await;
+}
+
+impl Actor for JobShell {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        self.make_tmpdir();
+        if self.spec.pmi {
+            let server = PmiServer::new(
+                self.spec.name.clone(),
+                self.spec.size,
+                self.spec.pmi_preset.clone(),
+            );
+            self.pmi = Some(if self.spec.nshells > 1 {
+                server.with_local_clients(self.spec.tasks.len() as u32)
+            } else {
+                server
+            });
+        }
+        let tasks = self.spec.tasks.clone();
+        for (local, rank) in tasks.into_iter().enumerate() {
+            self.start_task(local, rank, ctx);
+        }
+        if self.pids.is_empty() {
+            self.finish(ctx);
+        }
+    }
+}
+
+impl Handler<Exited> for JobShell {
+    type Result = ();
+
+    fn handle(&mut self, msg: Exited, ctx: &mut Context<Self>) {
+        if self.pids.remove(&msg.rank).is_none() {
+            return;
+        }
+        self.tally.add(msg.status);
+        self.owner.do_send(ShellEvent::TaskExit {
+            jobid: self.jobid(),
+            rank: msg.rank,
+            status: msg.status,
+        });
+        if self.pids.is_empty() {
+            self.finish(ctx);
+        }
+    }
+}
+
+impl Handler<Signal> for JobShell {
+    type Result = ();
+
+    fn handle(&mut self, Signal(signum): Signal, _: &mut Context<Self>) {
+        self.signal(signum);
+    }
+}
+
+impl Handler<BarrierDone> for JobShell {
+    type Result = ();
+
+    fn handle(&mut self, BarrierDone(puts): BarrierDone, _: &mut Context<Self>) {
+        if let Some(server) = &mut self.pmi {
+            let replies = server.barrier_complete(puts);
+            self.send_pmi(replies);
+        }
+    }
+}

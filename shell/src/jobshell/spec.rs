@@ -1,0 +1,125 @@
+//! What one shell is asked to run: its share of a job's tasks and how (plain data, sent
+//! between brokers as JSON when the shell runs on another rank).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// The share of one job that one shell runs.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ShellSpec {
+    /// The job id (decimal), used to tag every event.
+    pub jobid: u64,
+    /// The job id in F58: the PMI kvsname and part of `FLUX_JOB_TMPDIR`.
+    pub name: String,
+    /// This shell's index among the job's shells, and how many there are.
+    pub shell_rank: u32,
+    pub nshells: u32,
+    /// Total tasks of the job (`PMI_SIZE`).
+    pub size: u32,
+    /// Global ranks of the tasks run here, in local-id order.
+    pub tasks: Vec<u32>,
+    pub argv: Vec<String>,
+    /// Environment shared by the tasks (per-task variables are added at spawn).
+    pub env: BTreeMap<String, String>,
+    pub cwd: Option<String>,
+    /// Files for stdout/stderr (`--output`/`--error`), instead of the owner.
+    pub stdout_path: Option<String>,
+    pub stderr_path: Option<String>,
+    /// A file for stdin (`--input=FILE`), instead of nothing.
+    pub stdin_path: Option<String>,
+    /// Where `FLUX_JOB_TMPDIR` is created (`<rundir>/jobtmp-<shell rank>-<id>`); none: no tmpdir.
+    pub rundir: Option<String>,
+    /// Serve simple PMI to the tasks (`-o pmi=off` turns it off).
+    pub pmi: bool,
+    /// Keys every PMI client can read without a put (`PMI_process_mapping`, `flux.taskmap`).
+    pub pmi_preset: Vec<(String, String)>,
+}
+
+impl ShellSpec {
+    /// The environment of local task `local` (global rank `rank`), beyond the shared one.
+    pub fn task_env(&self, local: usize, rank: u32) -> Vec<(String, String)> {
+        let mut env = vec![
+            ("FLUX_TASK_RANK".to_string(), rank.to_string()),
+            ("FLUX_TASK_LOCAL_ID".to_string(), local.to_string()),
+        ];
+        if self.pmi {
+            env.push(("PMI_RANK".into(), rank.to_string()));
+            env.push(("PMI_SIZE".into(), self.size.to_string()));
+            env.push(("PMI_SPAWNED".into(), "0".into()));
+        }
+        env
+    }
+
+    /// This shell's `FLUX_JOB_TMPDIR`, if it makes one.
+    pub fn tmpdir(&self) -> Option<String> {
+        self.rundir
+            .as_ref()
+            .map(|dir| format!("{dir}/jobtmp-{}-{}", self.shell_rank, self.name))
+    }
+}
+
+/// `PMI_process_mapping` for tasks placed in blocks: `(vector,(node,count,ppn),...)`, one
+/// triple per run of consecutive nodes with the same number of tasks.
+pub fn process_mapping(tasks_per_node: &[u32]) -> String {
+    let mut out = String::from("(vector");
+    let mut i = 0;
+    while i < tasks_per_node.len() {
+        let ppn = tasks_per_node[i];
+        let mut j = i;
+        while j < tasks_per_node.len() && tasks_per_node[j] == ppn {
+            j += 1;
+        }
+        out.push_str(&format!(",({i},{},{ppn})", j - i));
+        i = j;
+    }
+    out.push(')');
+    out
+}
+
+/// The RFC 34 task map of block placement: `[[node,count,ppn,1],...]`.
+pub fn taskmap(tasks_per_node: &[u32]) -> String {
+    let mut blocks = Vec::new();
+    let mut i = 0;
+    while i < tasks_per_node.len() {
+        let ppn = tasks_per_node[i];
+        let mut j = i;
+        while j < tasks_per_node.len() && tasks_per_node[j] == ppn {
+            j += 1;
+        }
+        blocks.push(format!("[{i},{},{ppn},1]", j - i));
+        i = j;
+    }
+    format!("[{}]", blocks.join(","))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mappings_group_equal_nodes() {
+        assert_eq!(process_mapping(&[2, 2]), "(vector,(0,2,2))");
+        assert_eq!(process_mapping(&[2, 1, 1]), "(vector,(0,1,2),(1,2,1))");
+        assert_eq!(taskmap(&[2, 2]), "[[0,2,2,1]]");
+        assert_eq!(taskmap(&[3]), "[[0,1,3,1]]");
+    }
+
+    #[test]
+    fn tasks_get_their_ranks() {
+        let spec = ShellSpec {
+            name: "fX".into(),
+            size: 4,
+            tasks: vec![2, 3],
+            pmi: true,
+            rundir: Some("/run".into()),
+            shell_rank: 1,
+            ..Default::default()
+        };
+        let env = spec.task_env(1, 3);
+        assert!(env.contains(&("FLUX_TASK_LOCAL_ID".into(), "1".into())));
+        assert!(env.contains(&("PMI_RANK".into(), "3".into())));
+        assert!(env.contains(&("PMI_SIZE".into(), "4".into())));
+        assert_eq!(spec.tmpdir().as_deref(), Some("/run/jobtmp-1-fX"));
+    }
+}
