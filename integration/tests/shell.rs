@@ -107,3 +107,125 @@ fn commands_that_cannot_start_exit_as_a_shell_would() {
     );
     assert_eq!(inst.shutdown(), 0);
 }
+
+/// Wait until a task has created `path` (it is ready for a signal).
+fn wait_for(path: &std::path::Path) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !path.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{path:?} never appeared"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// A task that reports `sig` then exits 0, after touching `ready`.
+fn trap_script(sig: &str, ready: &std::path::Path) -> String {
+    format!(
+        "trap 'echo got {sig}; exit 0' {sig}; touch {}; while :; do sleep 0.1; done",
+        ready.display()
+    )
+}
+
+#[test]
+fn flux_job_kill_delivers_a_signal() {
+    let inst = Instance::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let ready = dir.path().join("ready");
+    let id = inst.ok(&["submit", "bash", "-c", &trap_script("USR1", &ready)]);
+    let id = id.trim();
+    wait_for(&ready);
+    inst.ok(&["job", "kill", "-s", "USR1", id]);
+    let out = inst.flux(&["job", "attach", id]);
+    assert_eq!(stdout(&out), "got USR1\n");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(inst.shutdown(), 0);
+}
+
+#[test]
+fn cancel_sends_sigterm_then_sigkill() {
+    let inst = Instance::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let ready = dir.path().join("ready");
+    let script = format!(
+        "trap 'echo term' TERM; touch {}; while :; do sleep 0.1; done",
+        ready.display()
+    );
+    let id = inst.ok(&["submit", "bash", "-c", &script]);
+    let id = id.trim();
+    wait_for(&ready);
+    inst.ok(&["cancel", id]);
+    let out = inst.flux(&["job", "attach", id]);
+    // The task ignored SIGTERM (it only printed), so SIGKILL ended it.
+    assert!(stdout(&out).starts_with("term\n"), "{}", stdout(&out));
+    assert_eq!(out.status.code(), Some(137), "{}", stderr(&out));
+    assert!(stderr(&out).contains("type=cancel"), "{}", stderr(&out));
+    assert_eq!(inst.shutdown(), 0);
+}
+
+#[test]
+fn the_time_limit_warns_with_the_chosen_signal() {
+    let inst = Instance::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let ready = dir.path().join("ready");
+    let out = inst.ok(&[
+        "run",
+        "-t",
+        "1m",
+        "--signal=USR2@55s",
+        "bash",
+        "-c",
+        &trap_script("USR2", &ready),
+    ]);
+    assert_eq!(out, "got USR2\n");
+    let out = inst.flux(&["run", "--signal=USR1@soon", "true"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).starts_with("flux-run: ERROR: invalid --signal 'USR1@soon'"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(inst.shutdown(), 0);
+}
+
+#[test]
+fn ctrl_c_of_flux_run_cancels_the_job() {
+    let inst = Instance::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let ready = dir.path().join("ready");
+    let script = format!("touch {}; sleep 300", ready.display());
+    let child = inst
+        .cmd(&["run", "bash", "-c", &script])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for(&ready);
+    // SAFETY: kill has no memory preconditions; the pid is our child's.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(143), "{}", stderr(&out));
+    assert!(stderr(&out).contains("flux-run: interrupted: canceling job"));
+    assert!(stderr(&out).contains("type=cancel severity=0 interrupted by Ctrl-C"));
+    let jobs = inst.ok(&["jobs", "-a", "-n", "-o", "{result}"]);
+    assert_eq!(jobs.trim(), "CANCELED");
+    assert_eq!(inst.shutdown(), 0);
+}
+
+#[test]
+fn tasks_get_the_submitters_soft_limits() {
+    let inst = Instance::start(&[]);
+    let flux = bin_dir().join("flux");
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "ulimit -S -n 200; exec {} run sh -c 'ulimit -n'",
+            flux.display()
+        ))
+        .env("FLUX_URI", inst.uri())
+        .output()
+        .unwrap();
+    assert_eq!(stdout(&out), "200\n", "{}", stderr(&out));
+    assert_eq!(inst.shutdown(), 0);
+}

@@ -1,4 +1,8 @@
 //! `flux run [OPTIONS] COMMAND...`: submit a job, follow its output, exit as it did.
+//! Ctrl-C cancels the job (its tasks get SIGTERM, then SIGKILL); a second one stops
+//! waiting for it.
+
+use serde_json::{Value, json};
 
 use crate::job::{self, attach};
 use crate::jobopts::JobOpts;
@@ -38,5 +42,23 @@ pub async fn run(args: Args) -> anyhow::Result<i32> {
     if args.verbose > 0 {
         eprintln!("jobid: {}", id.to_f58());
     }
-    attach(&h, id, args.opts.label_io, args.verbose > 1).await
+    let attached = attach(&h, id, args.opts.label_io, args.verbose > 1);
+    tokio::pin!(attached);
+    let mut canceled = false;
+    loop {
+        tokio::select! {
+            code = &mut attached => return code,
+            _ = tokio::signal::ctrl_c() => {
+                if canceled {
+                    return Ok(128 + libc::SIGINT);
+                }
+                canceled = true;
+                eprintln!("flux-run: interrupted: canceling job {} (Ctrl-C again to stop waiting)", id.to_f58());
+                let body = json!({ "id": id.0, "type": "cancel", "severity": 0, "note": "interrupted by Ctrl-C" });
+                if let Err(e) = h.rpc_json::<_, Value>("job-manager.raise", &body).await {
+                    eprintln!("flux-run: ERROR: cannot cancel job {}: {e}", id.to_f58());
+                }
+            }
+        }
+    }
 }

@@ -278,7 +278,19 @@ impl Actor for JobShell {
             self.start_task(local, rank, ctx);
         }
         if self.pids.is_empty() {
-            self.finish(ctx);
+            return self.finish(ctx);
+        }
+        if let (Some((signum, timeleft)), Some(expiration)) =
+            (self.spec.warning, self.spec.expiration)
+        {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs_f64())
+                .unwrap_or(0.0);
+            let delay = (expiration - timeleft - now).max(0.0);
+            ctx.run_later(std::time::Duration::from_secs_f64(delay), move |act, _| {
+                act.signal(signum)
+            });
         }
     }
 }
@@ -297,7 +309,19 @@ impl Handler<Exited> for JobShell {
             status: msg.status,
         });
         if self.pids.is_empty() {
-            self.finish(ctx);
+            return self.finish(ctx);
+        }
+        if let (Some((signum, timeleft)), Some(expiration)) =
+            (self.spec.warning, self.spec.expiration)
+        {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs_f64())
+                .unwrap_or(0.0);
+            let delay = (expiration - timeleft - now).max(0.0);
+            ctx.run_later(std::time::Duration::from_secs_f64(delay), move |act, _| {
+                act.signal(signum)
+            });
         }
     }
 }

@@ -34,6 +34,16 @@ pub struct ShellSpec {
     pub pmi: bool,
     /// Keys every PMI client can read without a put (`PMI_process_mapping`, `flux.taskmap`).
     pub pmi_preset: Vec<(String, String)>,
+    /// Soft resource limits for the tasks, as the submitter had them (name, value; -1 is
+    /// unlimited): `attributes.system.shell.options.rlimit`.
+    #[serde(default)]
+    pub rlimits: Vec<(String, i64)>,
+    /// `--signal=SIG@TIME`: send SIG to the tasks TIME seconds before `expiration`.
+    #[serde(default)]
+    pub warning: Option<(i32, f64)>,
+    /// When the job's time limit runs out (seconds since the epoch).
+    #[serde(default)]
+    pub expiration: Option<f64>,
 }
 
 impl ShellSpec {
@@ -57,6 +67,73 @@ impl ShellSpec {
             .as_ref()
             .map(|dir| format!("{dir}/jobtmp-{}-{}", self.shell_rank, self.name))
     }
+}
+
+/// The `setrlimit` resource of an rlimit name as Flux spells it (`nofile`, `core`, ...).
+pub fn rlimit_resource(name: &str) -> Option<libc::__rlimit_resource_t> {
+    Some(match name {
+        "as" => libc::RLIMIT_AS,
+        "core" => libc::RLIMIT_CORE,
+        "cpu" => libc::RLIMIT_CPU,
+        "data" => libc::RLIMIT_DATA,
+        "fsize" => libc::RLIMIT_FSIZE,
+        "locks" => libc::RLIMIT_LOCKS,
+        "memlock" => libc::RLIMIT_MEMLOCK,
+        "msgqueue" => libc::RLIMIT_MSGQUEUE,
+        "nice" => libc::RLIMIT_NICE,
+        "nofile" => libc::RLIMIT_NOFILE,
+        "nproc" => libc::RLIMIT_NPROC,
+        "rss" => libc::RLIMIT_RSS,
+        "rtprio" => libc::RLIMIT_RTPRIO,
+        "rttime" => libc::RLIMIT_RTTIME,
+        "sigpending" => libc::RLIMIT_SIGPENDING,
+        "stack" => libc::RLIMIT_STACK,
+        _ => return None,
+    })
+}
+
+/// The names [`rlimit_resource`] knows.
+pub const RLIMIT_NAMES: [&str; 16] = [
+    "as",
+    "core",
+    "cpu",
+    "data",
+    "fsize",
+    "locks",
+    "memlock",
+    "msgqueue",
+    "nice",
+    "nofile",
+    "nproc",
+    "rss",
+    "rtprio",
+    "rttime",
+    "sigpending",
+    "stack",
+];
+
+/// This process's soft limits by name (-1 for unlimited), to record in a jobspec.
+pub fn current_rlimits() -> Vec<(String, i64)> {
+    RLIMIT_NAMES
+        .iter()
+        .filter_map(|name| {
+            let res = rlimit_resource(name)?;
+            let mut rl = libc::rlimit {
+                rlim_cur: 0,
+                rlim_max: 0,
+            };
+            // SAFETY: getrlimit writes into the struct we own.
+            if unsafe { libc::getrlimit(res, &mut rl) } != 0 {
+                return None;
+            }
+            let value = if rl.rlim_cur == libc::RLIM_INFINITY {
+                -1
+            } else {
+                i64::try_from(rl.rlim_cur).unwrap_or(-1)
+            };
+            Some((name.to_string(), value))
+        })
+        .collect()
 }
 
 /// `PMI_process_mapping` for tasks placed in blocks: `(vector,(node,count,ppn),...)`, one
@@ -103,6 +180,15 @@ mod tests {
         assert_eq!(process_mapping(&[2, 1, 1]), "(vector,(0,1,2),(1,2,1))");
         assert_eq!(taskmap(&[2, 2]), "[[0,2,2,1]]");
         assert_eq!(taskmap(&[3]), "[[0,1,3,1]]");
+    }
+
+    #[test]
+    fn rlimits_have_names() {
+        assert_eq!(rlimit_resource("nofile"), Some(libc::RLIMIT_NOFILE));
+        assert_eq!(rlimit_resource("bogus"), None);
+        let mine = current_rlimits();
+        assert!(mine.iter().any(|(n, _)| n == "nofile"));
+        assert!(RLIMIT_NAMES.iter().all(|n| rlimit_resource(n).is_some()));
     }
 
     #[test]

@@ -46,6 +46,38 @@ pub(super) fn spawn(
     if let Some(cwd) = &spec.cwd {
         command.current_dir(cwd);
     }
+    let limits: Vec<(libc::__rlimit_resource_t, libc::rlim_t)> = spec
+        .rlimits
+        .iter()
+        .filter_map(|(name, value)| {
+            let value = if *value < 0 {
+                libc::RLIM_INFINITY
+            } else {
+                *value as libc::rlim_t
+            };
+            Some((super::spec::rlimit_resource(name)?, value))
+        })
+        .collect();
+    if !limits.is_empty() {
+        // SAFETY: between fork and exec only getrlimit/setrlimit run (async-signal-safe) on
+        // memory prepared before the fork.
+        unsafe {
+            command.pre_exec(move || {
+                for (res, want) in &limits {
+                    let mut rl = libc::rlimit {
+                        rlim_cur: 0,
+                        rlim_max: 0,
+                    };
+                    if libc::getrlimit(*res, &mut rl) == 0 {
+                        // A soft limit above the hard one is capped, as a shell would.
+                        rl.rlim_cur = (*want).min(rl.rlim_max);
+                        libc::setrlimit(*res, &rl);
+                    }
+                }
+                Ok(())
+            });
+        }
+    }
     let pair = if spec.pmi {
         let (ours, theirs) = UnixStream::pair()?;
         let fd = theirs.as_raw_fd();

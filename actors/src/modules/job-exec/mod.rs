@@ -261,6 +261,9 @@ impl JobExec {
                         rundir: Some(self.rundir.clone()),
                         pmi: node_plan.pmi,
                         pmi_preset: node::pmi_preset(&per_node, self.instance_level),
+                        rlimits: node_plan.rlimits,
+                        warning: node_plan.warning,
+                        expiration: plan.limit.map(|l| t + l.as_secs_f64()),
                     };
                     job.running += tasks.len();
                     if *rank == self.rank {
@@ -331,7 +334,9 @@ impl JobExec {
         if let Some(shell) = &job.shell {
             shell.do_send(Signal(signum));
         }
-        if signum != libc::SIGKILL {
+        // Ending a job (cancel, time limit) is SIGTERM or SIGALRM, then SIGKILL after a
+        // grace period; other signals (`flux job kill -s USR1`) are only delivered.
+        if matches!(signum, libc::SIGTERM | libc::SIGALRM) {
             ctx.run_later(KILL_TIMEOUT, move |act, ctx| {
                 act.kill(id, libc::SIGKILL, ctx);
             });

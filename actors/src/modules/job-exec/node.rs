@@ -58,6 +58,8 @@ mod tests {
             stderr_path: None,
             stdin_path: None,
             pmi: true,
+            rlimits: Vec::new(),
+            warning: None,
         }
     }
 

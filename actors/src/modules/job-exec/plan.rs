@@ -31,6 +31,10 @@ pub struct Plan {
     pub stdin_path: Option<String>,
     /// Serve simple PMI to the tasks (`-o pmi=off` turns it off).
     pub pmi: bool,
+    /// The submitter's soft resource limits (`rlimit` shell option), name and value.
+    pub rlimits: Vec<(String, i64)>,
+    /// `signal` shell option (`--signal=SIG@TIME`): signal and seconds before the limit.
+    pub warning: Option<(i32, f64)>,
 }
 
 /// Why a job cannot be run.
@@ -99,6 +103,21 @@ pub fn plan(id: JobId, jobspec: &Jobspec, nnodes: u64, uri: &str) -> Result<Plan
     let pmi = jobspec
         .get_attribute("system.shell.options.pmi")
         .is_none_or(|v| v.as_str() != Some("off"));
+    let option = |key: &str| jobspec.get_attribute(&format!("system.shell.options.{key}"));
+    let rlimits = option("rlimit")
+        .and_then(|v| v.as_object().cloned())
+        .map(|limits| {
+            limits
+                .iter()
+                .filter_map(|(name, v)| Some((name.clone(), v.as_i64()?)))
+                .collect()
+        })
+        .unwrap_or_default();
+    let warning = option("signal").map(|v| {
+        let signum = v.get("signum").and_then(|s| s.as_i64()).unwrap_or(10) as i32;
+        let timeleft = v.get("timeleft").and_then(|t| t.as_f64()).unwrap_or(60.0);
+        (signum, timeleft)
+    });
     Ok(Plan {
         mode,
         limit,
@@ -108,6 +127,8 @@ pub fn plan(id: JobId, jobspec: &Jobspec, nnodes: u64, uri: &str) -> Result<Plan
         stderr_path,
         stdin_path,
         pmi,
+        rlimits,
+        warning,
     })
 }
 
