@@ -2,8 +2,10 @@
 //! Ctrl-C cancels the job (its tasks get SIGTERM, then SIGKILL); a second one stops
 //! waiting for it.
 
+use flux_proto::types::IdSet;
 use serde_json::{Value, json};
 
+use crate::job::attach::forward_stdin;
 use crate::job::{self, attach};
 use crate::jobopts::JobOpts;
 use crate::util;
@@ -26,7 +28,17 @@ pub struct Args {
 }
 
 pub async fn run(args: Args) -> anyhow::Result<i32> {
-    let spec = args.opts.jobspec(&args.command)?;
+    let mut spec = args.opts.jobspec(&args.command)?;
+    // Without `--input=FILE`, the tasks read what this command forwards: its stdin, to
+    // all tasks or to the ranks `--input` names.
+    let stdin_ranks = match args.opts.input.as_deref() {
+        None => Some("all".to_string()),
+        Some(text) if text == "all" || IdSet::parse(text).is_ok() => Some(text.to_string()),
+        Some(_) => None,
+    };
+    if stdin_ranks.is_some() {
+        spec.set_shell_option("input.stdin.type", json!("service"))?;
+    }
     if args.dry_run {
         println!("{}", spec.to_dry_run_json());
         return Ok(0);
@@ -44,10 +56,15 @@ pub async fn run(args: Args) -> anyhow::Result<i32> {
     }
     let attached = attach(&h, id, args.opts.label_io, args.verbose > 1);
     tokio::pin!(attached);
+    let ranks = stdin_ranks.clone().unwrap_or_default();
+    let forward = forward_stdin(&h, id, &ranks);
+    tokio::pin!(forward);
+    let mut forwarding = stdin_ranks.is_some();
     let mut canceled = false;
     loop {
         tokio::select! {
             code = &mut attached => return code,
+            _ = &mut forward, if forwarding => forwarding = false,
             _ = tokio::signal::ctrl_c() => {
                 if canceled {
                     return Ok(128 + libc::SIGINT);

@@ -2,6 +2,7 @@
 //! their output and exits to its owner (job-exec), serves them simple PMI, and signals
 //! them on demand. It stops once every task has ended, after removing `FLUX_JOB_TMPDIR`.
 
+pub mod output;
 mod pmi_io;
 pub mod spec;
 mod task;
@@ -9,13 +10,12 @@ mod task;
 use std::collections::HashMap;
 
 use actix::prelude::*;
-use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::sync::mpsc::UnboundedSender;
 
 use crate::exit::{ExitTally, spawn_error_code, spawn_error_message};
 use crate::pmi::PmiServer;
+use output::Dest;
 pub use spec::ShellSpec;
-pub use task::Utf8Chunks;
 
 /// A task's output stream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,6 +76,15 @@ pub struct Signal(pub i32);
 #[rtype(result = "()")]
 pub struct BarrierDone(pub Vec<(String, String)>);
 
+/// Standard input for the tasks `ranks` (all local ones when `None`); `eof` closes it.
+#[derive(Message, Debug, Clone, Default)]
+#[rtype(result = "()")]
+pub struct Stdin {
+    pub ranks: Option<Vec<u32>>,
+    pub data: Vec<u8>,
+    pub eof: bool,
+}
+
 /// A task ended.
 #[derive(Message)]
 #[rtype(result = "()")]
@@ -95,6 +104,10 @@ pub struct JobShell {
     pmi: Option<PmiServer>,
     /// Lines to each task's PMI socket.
     pmi_out: HashMap<u32, UnboundedSender<String>>,
+    /// Where the tasks' stdout and stderr go.
+    dests: [Dest; 2],
+    /// Writers to the tasks' stdin pipes (`None` closes one).
+    stdin: HashMap<u32, UnboundedSender<Option<Vec<u8>>>>,
 }
 
 impl JobShell {
@@ -102,12 +115,14 @@ impl JobShell {
     pub fn new(spec: ShellSpec, owner: Recipient<ShellEvent>) -> Self {
         JobShell {
             spec,
-            owner,
             pids: HashMap::new(),
             tally: ExitTally::default(),
             tmpdir: None,
             pmi: None,
             pmi_out: HashMap::new(),
+            dests: [Dest::Owner(owner.clone()), Dest::Owner(owner.clone())],
+            stdin: HashMap::new(),
+            owner,
         }
     }
 
@@ -149,10 +164,23 @@ impl JobShell {
                 let me = ctx.address();
                 let mut child = started.child;
                 let (stdout, stderr) = (child.stdout.take(), child.stderr.take());
+                if let Some(pipe) = child.stdin.take() {
+                    self.stdin.insert(rank, feed(pipe));
+                }
+                let [out, err] = self.dests.clone();
+                let unbuffered = self.spec.unbuffered;
                 actix::spawn(async move {
                     let (_, _, status) = tokio::join!(
-                        pump(stdout, jobid, rank, Stream::Stdout, &owner),
-                        pump(stderr, jobid, rank, Stream::Stderr, &owner),
+                        output::pump(
+                            stdout,
+                            jobid,
+                            rank,
+                            Stream::Stdout,
+                            out,
+                            unbuffered,
+                            owner.clone()
+                        ),
+                        output::pump(stderr, jobid, rank, Stream::Stderr, err, unbuffered, owner),
                         child.wait()
                     );
                     use std::os::unix::process::ExitStatusExt;
@@ -213,54 +241,26 @@ impl JobShell {
     }
 }
 
-/// Copy a task's pipe to the owner, one message per read; waiting for each to be handled
-/// bounds what a flooding task can pile up.
-async fn pump(
-    pipe: Option<impl AsyncRead + Unpin>,
-    jobid: u64,
-    rank: u32,
-    stream: Stream,
-    owner: &Recipient<ShellEvent>,
-) {
-    if let Some(mut pipe) = pipe {
-        let mut buf = vec![0u8; 16 << 10];
-        let mut text = Utf8Chunks::default();
-        while let Ok(n) = pipe.read(&mut buf).await {
-            let data = if n == 0 {
-                text.finish()
-            } else {
-                text.push(&buf[..n])
-            };
-            if !data.is_empty() {
-                let event = ShellEvent::Output {
-                    jobid,
-                    rank,
-                    stream,
-                    data,
-                };
-                if owner.send(event).await.is_err() {
-                    break;
-                }
-            }
-            if n == 0 {
-                break;
-            }
-        }
-    }
-    let _ = owner
-        .send(ShellEvent::Eof {
-            jobid,
-            rank,
-            stream,
-        })
-        .await;
-}
-
 impl Actor for JobShell {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
         self.make_tmpdir();
+        for (i, stream) in [Stream::Stdout, Stream::Stderr].into_iter().enumerate() {
+            if let Some(path) = self.spec.labeled_file(stream) {
+                let file = std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path);
+                match file {
+                    Ok(file) => self.dests[i] = Dest::LabeledFile(std::sync::Arc::new(file)),
+                    Err(e) => self.owner.do_send(ShellEvent::Exception {
+                        jobid: self.jobid(),
+                        note: format!("{path}: {e}"),
+                    }),
+                }
+            }
+        }
         if self.spec.pmi {
             let server = PmiServer::new(
                 self.spec.name.clone(),
@@ -322,6 +322,43 @@ impl Handler<Exited> for JobShell {
             ctx.run_later(std::time::Duration::from_secs_f64(delay), move |act, _| {
                 act.signal(signum)
             });
+        }
+    }
+}
+
+/// A writer task for one task's stdin.
+fn feed(mut pipe: tokio::process::ChildStdin) -> UnboundedSender<Option<Vec<u8>>> {
+    use tokio::io::AsyncWriteExt;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Option<Vec<u8>>>();
+    actix::spawn(async move {
+        while let Some(Some(data)) = rx.recv().await {
+            if pipe.write_all(&data).await.is_err() {
+                break;
+            }
+        }
+    });
+    tx
+}
+
+impl Handler<Stdin> for JobShell {
+    type Result = ();
+
+    fn handle(&mut self, msg: Stdin, _: &mut Context<Self>) {
+        let ranks: Vec<u32> = match &msg.ranks {
+            Some(ranks) => ranks.clone(),
+            None => self.stdin.keys().copied().collect(),
+        };
+        for rank in ranks {
+            if !msg.data.is_empty()
+                && let Some(tx) = self.stdin.get(&rank)
+            {
+                let _ = tx.send(Some(msg.data.clone()));
+            }
+            if msg.eof
+                && let Some(tx) = self.stdin.remove(&rank)
+            {
+                let _ = tx.send(None);
+            }
         }
     }
 }

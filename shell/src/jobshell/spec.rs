@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::Stream;
+
 /// The share of one job that one shell runs.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ShellSpec {
@@ -26,8 +28,20 @@ pub struct ShellSpec {
     /// Files for stdout/stderr (`--output`/`--error`), instead of the owner.
     pub stdout_path: Option<String>,
     pub stderr_path: Option<String>,
+    /// Prefix each line written to `stdout_path`/`stderr_path` with the task rank.
+    #[serde(default)]
+    pub stdout_label: bool,
+    #[serde(default)]
+    pub stderr_label: bool,
+    /// Pass output on as it comes, not a line at a time (`--unbuffered`).
+    #[serde(default)]
+    pub unbuffered: bool,
     /// A file for stdin (`--input=FILE`), instead of nothing.
     pub stdin_path: Option<String>,
+    /// Tasks read stdin from a pipe fed by [`Stdin`](super::Stdin) messages (what `flux
+    /// run` forwards); otherwise, without `stdin_path`, they read nothing.
+    #[serde(default)]
+    pub stdin_service: bool,
     /// Where `FLUX_JOB_TMPDIR` is created (`<rundir>/jobtmp-<shell rank>-<id>`); none: no tmpdir.
     pub rundir: Option<String>,
     /// Serve simple PMI to the tasks (`-o pmi=off` turns it off).
@@ -47,6 +61,29 @@ pub struct ShellSpec {
 }
 
 impl ShellSpec {
+    fn file_of(&self, stream: Stream) -> (Option<&str>, bool) {
+        match stream {
+            Stream::Stdout => (self.stdout_path.as_deref(), self.stdout_label),
+            Stream::Stderr => (self.stderr_path.as_deref(), self.stderr_label),
+        }
+    }
+
+    /// The file a task writes `stream` to itself (unlabeled file output).
+    pub fn direct_file(&self, stream: Stream) -> Option<&str> {
+        match self.file_of(stream) {
+            (Some(path), false) => Some(path),
+            _ => None,
+        }
+    }
+
+    /// The file the shell writes `stream` to, labeling lines.
+    pub fn labeled_file(&self, stream: Stream) -> Option<&str> {
+        match self.file_of(stream) {
+            (Some(path), true) => Some(path),
+            _ => None,
+        }
+    }
+
     /// The environment of local task `local` (global rank `rank`), beyond the shared one.
     pub fn task_env(&self, local: usize, rank: u32) -> Vec<(String, String)> {
         let mut env = vec![

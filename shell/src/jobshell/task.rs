@@ -5,6 +5,7 @@ use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
 use std::process::Stdio;
 
+use super::Stream;
 use super::spec::ShellSpec;
 
 /// A started task.
@@ -34,10 +35,11 @@ pub(super) fn spawn(
         .envs(spec.task_env(local, rank))
         .stdin(match &spec.stdin_path {
             Some(path) => Stdio::from(std::fs::File::open(path)?),
+            None if spec.stdin_service => Stdio::piped(),
             None => Stdio::null(),
         })
-        .stdout(sink(spec.stdout_path.as_deref())?)
-        .stderr(sink(spec.stderr_path.as_deref())?)
+        .stdout(sink(spec.direct_file(Stream::Stdout))?)
+        .stderr(sink(spec.direct_file(Stream::Stderr))?)
         .process_group(0)
         .kill_on_drop(false);
     if let Some(dir) = tmpdir {
@@ -118,66 +120,5 @@ fn sink(path: Option<&str>) -> std::io::Result<Stdio> {
             Ok(Stdio::from(file))
         }
         None => Ok(Stdio::piped()),
-    }
-}
-
-/// Text from a byte stream, never splitting a UTF-8 sequence between two reads (invalid
-/// bytes become U+FFFD).
-#[derive(Debug, Default)]
-pub struct Utf8Chunks {
-    tail: Vec<u8>,
-}
-
-impl Utf8Chunks {
-    /// The text of `bytes` read after the earlier ones; an unfinished sequence waits.
-    pub fn push(&mut self, bytes: &[u8]) -> String {
-        self.tail.extend_from_slice(bytes);
-        let keep = match std::str::from_utf8(&self.tail) {
-            Ok(_) => 0,
-            // `error_len() == None`: the end is a sequence cut short, not an invalid one.
-            Err(e) if e.error_len().is_none() => self.tail.len() - e.valid_up_to(),
-            Err(_) => incomplete_suffix(&self.tail),
-        };
-        let rest = self.tail.split_off(self.tail.len() - keep);
-        let text = String::from_utf8_lossy(&self.tail).into_owned();
-        self.tail = rest;
-        text
-    }
-
-    /// Whatever is left at the end of the stream.
-    pub fn finish(&mut self) -> String {
-        String::from_utf8_lossy(&std::mem::take(&mut self.tail)).into_owned()
-    }
-}
-
-/// The length of a UTF-8 sequence started but not finished at the end of `b` (0-3).
-fn incomplete_suffix(b: &[u8]) -> usize {
-    for back in 1..=3.min(b.len()) {
-        let byte = b[b.len() - back];
-        if byte & 0xC0 != 0x80 {
-            let need = match byte {
-                0xC0..=0xDF => 2,
-                0xE0..=0xEF => 3,
-                0xF0..=0xF7 => 4,
-                _ => 0,
-            };
-            return if need > back { back } else { 0 };
-        }
-    }
-    0
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sequences_split_between_reads_are_kept_whole() {
-        let mut c = Utf8Chunks::default();
-        let e = "é".as_bytes();
-        assert_eq!(c.push(&[b'a', e[0]]), "a");
-        assert_eq!(c.push(&[e[1], b'b']), "éb");
-        assert_eq!(c.push(&[0xff, b'c', e[0]]), "\u{fffd}c");
-        assert_eq!(c.finish(), "\u{fffd}");
     }
 }

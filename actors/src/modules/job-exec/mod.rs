@@ -35,6 +35,9 @@ use crate::msg::{Deliver, Stop};
 use crate::tracer::Probe;
 pub use plan::{Mode, Plan, PlanError, plan};
 
+/// Output waiting for the KVS beyond which the shells' output waits for a commit.
+const OUTPUT_HWM: usize = 8 << 20;
+
 /// Seconds between the polite signal and SIGKILL.
 const KILL_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -74,7 +77,11 @@ pub struct JobExec {
     shells: HashMap<JobId, shell::Follower>,
     /// Eventlog lines waiting for the next KVS commit: (key, line).
     appends: Vec<(String, String)>,
+    /// Bytes in `appends`: above [`OUTPUT_HWM`], shells wait for a commit (backpressure).
+    appended_bytes: usize,
     commit_in_flight: bool,
+    /// Counts finished commits; output senders waiting for room watch it.
+    commits: tokio::sync::watch::Sender<u64>,
 }
 
 /// Start the module (no arguments).
@@ -96,7 +103,9 @@ pub fn start(ctx: ModuleContext) -> Result<ModuleHandle, String> {
         jobs: HashMap::new(),
         shells: HashMap::new(),
         appends: Vec::new(),
+        appended_bytes: 0,
         commit_in_flight: false,
+        commits: tokio::sync::watch::channel(0).0,
     }
     .start();
     Ok(ModuleHandle::of(addr))
@@ -182,8 +191,10 @@ impl JobExec {
     }
 
     fn log(&mut self, id: JobId, log: &str, entry: Entry) {
+        let line = entry.to_line();
+        self.appended_bytes += line.len();
         self.appends
-            .push((format!("{}.guest.{log}", id.to_kvs()), entry.to_line()));
+            .push((format!("{}.guest.{log}", id.to_kvs()), line));
     }
 
     fn start_job(&mut self, req: Envelope, ctx: &mut Context<Self>) {
@@ -257,7 +268,11 @@ impl JobExec {
                         cwd: node_plan.cwd,
                         stdout_path: node_plan.stdout_path,
                         stderr_path: node_plan.stderr_path,
+                        stdout_label: node_plan.stdout_label,
+                        stderr_label: node_plan.stderr_label,
+                        unbuffered: node_plan.unbuffered,
                         stdin_path: node_plan.stdin_path,
+                        stdin_service: node_plan.stdin_service,
                         rundir: Some(self.rundir.clone()),
                         pmi: node_plan.pmi,
                         pmi_preset: node::pmi_preset(&per_node, self.instance_level),
@@ -350,6 +365,7 @@ impl JobExec {
             return;
         }
         let mut txn = Txn::new();
+        self.appended_bytes = 0;
         for (key, line) in self.appends.drain(..) {
             txn.append(key, line.into_bytes());
         }
@@ -438,6 +454,8 @@ impl Handler<Deliver> for JobExec {
             "job-exec.shell" => self.start_shell(msg, ctx),
             "job-exec.shell-kill" => self.kill_shell(&msg),
             "job-exec.pmi-barrier" => self.pmi_barrier(msg),
+            "job-exec.stdin" => self.stdin(msg),
+            "job-exec.shell-stdin" => self.shell_stdin(&msg),
             "job-exec.kill" => {
                 let rsp = match msg.json::<KillReq>() {
                     Ok(k) if self.kill(JobId(k.id), k.signum, ctx) => msg.response_json(&json!({})),
@@ -470,9 +488,24 @@ impl Handler<JobEvent> for JobExec {
 }
 
 impl Handler<ShellEvent> for JobExec {
-    type Result = ();
+    type Result = ResponseFuture<()>;
 
-    fn handle(&mut self, event: ShellEvent, ctx: &mut Context<Self>) {
+    /// Answered once there is room for more output: a task's next read waits for it.
+    fn handle(&mut self, event: ShellEvent, ctx: &mut Context<Self>) -> Self::Result {
+        self.on_shell_event(event, ctx);
+        if self.appended_bytes > OUTPUT_HWM {
+            let mut commits = self.commits.subscribe();
+            Box::pin(async move {
+                let _ = commits.changed().await;
+            })
+        } else {
+            Box::pin(std::future::ready(()))
+        }
+    }
+}
+
+impl JobExec {
+    fn on_shell_event(&mut self, event: ShellEvent, ctx: &mut Context<Self>) {
         let _timing = self.probe.handling();
         let id = match &event {
             ShellEvent::Output { jobid, .. }
@@ -577,7 +610,10 @@ impl JobExec {
                     self.kill(id, libc::SIGALRM, ctx);
                 }
             }
-            JobEvent::Committed => self.commit_in_flight = false,
+            JobEvent::Committed => {
+                self.commit_in_flight = false;
+                self.commits.send_modify(|n| *n += 1);
+            }
         }
     }
 }

@@ -27,8 +27,16 @@ pub struct Plan {
     /// Files for the tasks' stdout and stderr (`--output`/`--error`), instead of the KVS.
     pub stdout_path: Option<String>,
     pub stderr_path: Option<String>,
+    /// Label the lines written to those files with the task rank (`--label-io`).
+    pub stdout_label: bool,
+    pub stderr_label: bool,
+    /// Output passed on as it comes rather than by lines (`--unbuffered`).
+    pub unbuffered: bool,
     /// A file for the tasks' stdin (`--input`), instead of nothing.
     pub stdin_path: Option<String>,
+    /// Tasks read stdin forwarded through `job-exec.stdin` (`input.stdin.type=service`,
+    /// set by `flux run`).
+    pub stdin_service: bool,
     /// Serve simple PMI to the tasks (`-o pmi=off` turns it off).
     pub pmi: bool,
     /// The submitter's soft resource limits (`rlimit` shell option), name and value.
@@ -100,10 +108,21 @@ pub fn plan(id: JobId, jobspec: &Jobspec, nnodes: u64, uri: &str) -> Result<Plan
             v.as_str()
                 .map(|p| render_path(p, id, jobspec, cwd.as_deref()))
         });
+    let option = |key: &str| jobspec.get_attribute(&format!("system.shell.options.{key}"));
     let pmi = jobspec
         .get_attribute("system.shell.options.pmi")
         .is_none_or(|v| v.as_str() != Some("off"));
-    let option = |key: &str| jobspec.get_attribute(&format!("system.shell.options.{key}"));
+    let flag = |key: &str| option(key).and_then(|v| v.as_bool()).unwrap_or(false);
+    let stdout_label = stdout_path.is_some() && flag("output.stdout.label");
+    // stderr shares a labeled stdout file unless it has its own.
+    let stderr_label = if option("output.stderr.path").is_some() {
+        flag("output.stderr.label")
+    } else {
+        stdout_label
+    };
+    let unbuffered = option("output.stdout.buffer.type")
+        .and_then(|v| v.as_str().map(str::to_string))
+        == Some("none".to_string());
     let rlimits = option("rlimit")
         .and_then(|v| v.as_object().cloned())
         .map(|limits| {
@@ -118,13 +137,20 @@ pub fn plan(id: JobId, jobspec: &Jobspec, nnodes: u64, uri: &str) -> Result<Plan
         let timeleft = v.get("timeleft").and_then(|t| t.as_f64()).unwrap_or(60.0);
         (signum, timeleft)
     });
+    let stdin_service = stdin_path.is_none()
+        && option("input.stdin.type").and_then(|v| v.as_str().map(str::to_string))
+            == Some("service".to_string());
     Ok(Plan {
         mode,
+        stdin_service,
         limit,
         env,
         cwd,
         stdout_path,
         stderr_path,
+        stdout_label,
+        stderr_label,
+        unbuffered,
         stdin_path,
         pmi,
         rlimits,

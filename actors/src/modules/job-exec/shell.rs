@@ -5,9 +5,10 @@
 
 use actix::prelude::*;
 use bytes::Bytes;
+use flux_proto::types::IdSet;
 use flux_proto::types::JobId;
 use flux_proto::{Envelope, errno};
-use flux_shell::jobshell::{BarrierDone, Signal};
+use flux_shell::jobshell::{BarrierDone, Signal, Stdin};
 use flux_shell::{JobShell, ShellEvent, ShellSpec};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -39,6 +40,42 @@ struct ShellUpdate {
     data: Option<String>,
     status: Option<i32>,
     note: Option<String>,
+}
+
+/// Standard input for some tasks of a job (`job-exec.stdin`, `job-exec.shell-stdin`).
+#[derive(Deserialize)]
+struct StdinReq {
+    id: u64,
+    /// `all`, or an idset of task ranks.
+    #[serde(default = "all")]
+    ranks: String,
+    #[serde(default)]
+    data: String,
+    #[serde(default)]
+    eof: bool,
+}
+
+fn all() -> String {
+    "all".into()
+}
+
+impl StdinReq {
+    fn message(&self) -> Result<Stdin, String> {
+        let ranks = match self.ranks.as_str() {
+            "all" => None,
+            text => Some(
+                IdSet::parse(text)
+                    .map_err(|e| format!("invalid ranks '{text}': {e}"))?
+                    .iter()
+                    .collect(),
+            ),
+        };
+        Ok(Stdin {
+            ranks,
+            data: self.data.clone().into_bytes(),
+            eof: self.eof,
+        })
+    }
 }
 
 #[derive(Deserialize)]
@@ -267,6 +304,42 @@ impl JobExec {
                     }
                 }
             }
+        }
+    }
+
+    /// Leader: `job-exec.stdin` from `flux run`: to the local shell and the other ranks'.
+    pub(super) fn stdin(&mut self, req: Envelope) {
+        let parsed = req
+            .json::<StdinReq>()
+            .map_err(|e| format!("malformed request: {e}"))
+            .and_then(|r| Ok((r.id, r.message()?)));
+        let (id, msg) = match parsed {
+            Ok(ok) => ok,
+            Err(e) => return self.reply(req.error_response(errno::EPROTO, e)),
+        };
+        let Some(job) = self.jobs.get(&JobId(id)) else {
+            return self.reply(req.error_response(errno::ENOENT, "job is not running"));
+        };
+        for (rank, _) in &job.remote {
+            self.rpc.notify(
+                "job-exec.shell-stdin",
+                *rank,
+                Bytes::copy_from_slice(&req.payload),
+            );
+        }
+        if let Some(shell) = &job.shell {
+            shell.do_send(msg);
+        }
+        self.reply(req.response_json(&json!({})));
+    }
+
+    /// Follower: stdin for this rank's tasks of a job.
+    pub(super) fn shell_stdin(&mut self, req: &Envelope) {
+        if let Ok(body) = req.json::<StdinReq>()
+            && let Ok(msg) = body.message()
+            && let Some(follower) = self.shells.get(&JobId(body.id))
+        {
+            follower.shell.do_send(msg);
         }
     }
 

@@ -164,6 +164,51 @@ fn signal_name(sig: i32) -> String {
         .into_owned()
 }
 
+/// Send this process's stdin to tasks `ranks` (`all` or an idset) of job `id` once it has
+/// started, then end it (`flux run`). Returns when stdin is done or the job is.
+pub async fn forward_stdin(h: &Handle, id: JobId, ranks: &str) -> anyhow::Result<()> {
+    let mut events = Follower::job(h, id, "eventlog").await?;
+    loop {
+        match events.next().await? {
+            Some(e) if e.name == "start" => break,
+            Some(e) if e.name == "clean" => return Ok(()),
+            Some(_) => {}
+            None => return Ok(()),
+        }
+    }
+    // A plain thread: a blocked read of a terminal must not hold up the exit.
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<u8>>(4);
+    std::thread::spawn(move || {
+        use std::io::Read;
+        let mut buf = vec![0u8; 16 << 10];
+        let mut stdin = std::io::stdin().lock();
+        loop {
+            match stdin.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    if tx.blocking_send(buf[..n].to_vec()).is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+    });
+    let mut chars = flux_shell::jobshell::output::Utf8Chunks::default();
+    // Data goes to `ranks`; the end of input to every task, so none waits for more.
+    let send = |data: String, eof: bool| {
+        let to = if eof { "all" } else { ranks };
+        let body = serde_json::json!({ "id": id.0, "ranks": to, "data": data, "eof": eof });
+        async move { h.rpc_json_to::<_, Value>("job-exec.stdin", 0, &body).await }
+    };
+    while let Some(chunk) = rx.recv().await {
+        if send(chars.push(&chunk), false).await.is_err() {
+            return Ok(());
+        }
+    }
+    let _ = send(chars.finish(), true).await;
+    Ok(())
+}
+
 /// `flux job attach`.
 pub async fn run(h: &Handle, args: Args) -> anyhow::Result<i32> {
     let id = super::parse_id(&args.id)?;

@@ -1,6 +1,6 @@
 //! `flux job SUBCMD`: work with one job at a time.
 
-mod attach;
+pub mod attach;
 mod control;
 mod eventlog;
 pub mod follow;
