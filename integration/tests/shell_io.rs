@@ -163,7 +163,10 @@ fn a_task_flooding_stdout_does_not_stall_the_broker() {
     let id = inst.ok(&["submit", "sh", "-c", &script]);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     while !ready.exists() {
-        assert!(std::time::Instant::now() < deadline, "the job never started");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the job never started"
+        );
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
     assert_eq!(inst.ok(&["run", "echo", "still here"]), "still here\n");

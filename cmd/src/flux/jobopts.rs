@@ -172,7 +172,9 @@ impl JobOpts {
         for kv in &self.setattr {
             b = b.setattr(kv)?;
         }
-        Ok(b.build()?)
+        let spec = b.build()?;
+        flux_shell::jobshell::options::validate(&spec.shell_options())?;
+        Ok(spec)
     }
 
     /// `--urgency` as a number.

@@ -31,7 +31,12 @@ pub async fn run(args: Args) -> anyhow::Result<i32> {
     let mut spec = args.opts.jobspec(&args.command)?;
     // Without `--input=FILE`, the tasks read what this command forwards: its stdin, to
     // all tasks or to the ranks `--input` names.
+    let interactive = spec
+        .get_attribute("system.shell.options.pty.interactive")
+        .is_some();
     let stdin_ranks = match args.opts.input.as_deref() {
+        // `-o pty.interactive`: this terminal drives task 0's.
+        None if interactive => Some("0".to_string()),
         None => Some("all".to_string()),
         Some(text) if text == "all" || IdSet::parse(text).is_ok() => Some(text.to_string()),
         Some(_) => None,
@@ -54,6 +59,7 @@ pub async fn run(args: Args) -> anyhow::Result<i32> {
     if args.verbose > 0 {
         eprintln!("jobid: {}", id.to_f58());
     }
+    let _raw = interactive.then(RawTerminal::new).flatten();
     let attached = attach(&h, id, args.opts.label_io, args.verbose > 1);
     tokio::pin!(attached);
     let ranks = stdin_ranks.clone().unwrap_or_default();
@@ -77,5 +83,35 @@ pub async fn run(args: Args) -> anyhow::Result<i32> {
                 }
             }
         }
+    }
+}
+
+/// This terminal in raw mode while attached to a task's pty (keys go through as typed);
+/// restored when dropped.
+struct RawTerminal {
+    saved: libc::termios,
+}
+
+impl RawTerminal {
+    /// `None` when stdin is not a terminal.
+    fn new() -> Option<RawTerminal> {
+        // SAFETY: termios is plain data; tcgetattr/tcsetattr read and write the one we own.
+        unsafe {
+            let mut saved: libc::termios = std::mem::zeroed();
+            if libc::isatty(0) != 1 || libc::tcgetattr(0, &mut saved) != 0 {
+                return None;
+            }
+            let mut raw = saved;
+            libc::cfmakeraw(&mut raw);
+            libc::tcsetattr(0, libc::TCSANOW, &raw);
+            Some(RawTerminal { saved })
+        }
+    }
+}
+
+impl Drop for RawTerminal {
+    fn drop(&mut self) {
+        // SAFETY: restores the settings read in `new`.
+        unsafe { libc::tcsetattr(0, libc::TCSANOW, &self.saved) };
     }
 }

@@ -2,6 +2,7 @@
 //! their output and exits to its owner (job-exec), serves them simple PMI, and signals
 //! them on demand. It stops once every task has ended, after removing `FLUX_JOB_TMPDIR`.
 
+pub mod options;
 pub mod output;
 mod pmi_io;
 pub mod spec;
@@ -106,6 +107,8 @@ pub struct JobShell {
     pmi_out: HashMap<u32, UnboundedSender<String>>,
     /// Where the tasks' stdout and stderr go.
     dests: [Dest; 2],
+    /// The CPUs of each local task (`cpu-affinity`), in local-id order.
+    affinity: Vec<Option<Vec<usize>>>,
     /// Writers to the tasks' stdin pipes (`None` closes one).
     stdin: HashMap<u32, UnboundedSender<Option<Vec<u8>>>>,
 }
@@ -122,6 +125,7 @@ impl JobShell {
             pmi_out: HashMap::new(),
             dests: [Dest::Owner(owner.clone()), Dest::Owner(owner.clone())],
             stdin: HashMap::new(),
+            affinity: Vec::new(),
             owner,
         }
     }
@@ -146,7 +150,14 @@ impl JobShell {
 
     fn start_task(&mut self, local: usize, rank: u32, ctx: &mut Context<Self>) {
         let jobid = self.jobid();
-        match task::spawn(&self.spec, local, rank, self.tmpdir.as_deref()) {
+        let cpus = self.affinity.get(local).cloned().flatten();
+        match task::spawn(
+            &self.spec,
+            local,
+            rank,
+            self.tmpdir.as_deref(),
+            cpus.as_deref(),
+        ) {
             Ok(mut started) => {
                 self.pids.insert(rank, started.pid);
                 if let Some(sock) = started.pmi.take() {
@@ -163,9 +174,18 @@ impl JobShell {
                 let owner = self.owner.clone();
                 let me = ctx.address();
                 let mut child = started.child;
-                let (stdout, stderr) = (child.stdout.take(), child.stderr.take());
+                let (mut stdout, stderr) =
+                    (child.stdout.take().map(Pipe::Child), child.stderr.take());
                 if let Some(pipe) = child.stdin.take() {
-                    self.stdin.insert(rank, feed(pipe));
+                    self.stdin.insert(rank, feed(pipe, None));
+                }
+                if let Some(master) = started.pty.take() {
+                    // The terminal is the task's stdin and stdout; Ctrl-D ends its input.
+                    if let Ok(input) = master.try_clone() {
+                        self.stdin
+                            .insert(rank, feed(tokio::fs::File::from_std(input), Some(4)));
+                    }
+                    stdout = Some(Pipe::Pty(tokio::fs::File::from_std(master)));
                 }
                 let [out, err] = self.dests.clone();
                 let unbuffered = self.spec.unbuffered;
@@ -273,6 +293,11 @@ impl Actor for JobShell {
                 server
             });
         }
+        let usable = options::usable_cpus();
+        let cpus = options::cores_to_cpus(&self.spec.cores, &usable, usable.len());
+        self.affinity = options::CpuAffinity::parse(&self.spec.cpu_affinity)
+            .unwrap_or_default()
+            .assign(&cpus, self.spec.tasks.len());
         let tasks = self.spec.tasks.clone();
         for (local, rank) in tasks.into_iter().enumerate() {
             self.start_task(local, rank, ctx);
@@ -326,18 +351,47 @@ impl Handler<Exited> for JobShell {
     }
 }
 
-/// A writer task for one task's stdin.
-fn feed(mut pipe: tokio::process::ChildStdin) -> UnboundedSender<Option<Vec<u8>>> {
+/// A writer task for one task's stdin; at the end it closes it, or for a terminal types
+/// `eof_byte` (Ctrl-D) instead.
+fn feed(
+    mut pipe: impl tokio::io::AsyncWrite + Unpin + 'static,
+    eof_byte: Option<u8>,
+) -> UnboundedSender<Option<Vec<u8>>> {
     use tokio::io::AsyncWriteExt;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Option<Vec<u8>>>();
     actix::spawn(async move {
         while let Some(Some(data)) = rx.recv().await {
-            if pipe.write_all(&data).await.is_err() {
-                break;
+            if pipe.write_all(&data).await.is_err() || pipe.flush().await.is_err() {
+                return;
             }
+        }
+        if let Some(byte) = eof_byte {
+            let _ = pipe.write_all(&[byte]).await;
+            let _ = pipe.flush().await;
+            // Keep the terminal open: closing it would hang up the task.
+            std::future::pending::<()>().await;
         }
     });
     tx
+}
+
+/// Where a task's stdout is read from: its pipe, or its terminal.
+enum Pipe {
+    Child(tokio::process::ChildStdout),
+    Pty(tokio::fs::File),
+}
+
+impl tokio::io::AsyncRead for Pipe {
+    fn poll_read(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Pipe::Child(p) => std::pin::Pin::new(p).poll_read(cx, buf),
+            Pipe::Pty(p) => std::pin::Pin::new(p).poll_read(cx, buf),
+        }
+    }
 }
 
 impl Handler<Stdin> for JobShell {

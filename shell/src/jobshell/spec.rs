@@ -46,6 +46,16 @@ pub struct ShellSpec {
     pub rundir: Option<String>,
     /// Serve simple PMI to the tasks (`-o pmi=off` turns it off).
     pub pmi: bool,
+    /// Global ranks of the tasks that run on a pseudo-terminal (`-o pty`): its output is
+    /// their stdout, `Stdin` messages are typed into it.
+    #[serde(default)]
+    pub pty_tasks: Vec<u32>,
+    /// The job's cores on this node (logical indices from R), for CPU affinity.
+    #[serde(default)]
+    pub cores: Vec<u32>,
+    /// The `cpu-affinity` option (`on` when empty).
+    #[serde(default)]
+    pub cpu_affinity: String,
     /// Keys every PMI client can read without a put (`PMI_process_mapping`, `flux.taskmap`).
     pub pmi_preset: Vec<(String, String)>,
     /// Soft resource limits for the tasks, as the submitter had them (name, value; -1 is

@@ -14,6 +14,46 @@ pub(super) struct Started {
     pub pid: u32,
     /// The shell's end of the task's PMI socketpair.
     pub pmi: Option<UnixStream>,
+    /// The master side of the task's pseudo-terminal.
+    pub pty: Option<std::fs::File>,
+}
+
+/// A pseudo-terminal: (master, slave).
+fn openpty() -> std::io::Result<(std::fs::File, std::fs::File)> {
+    use std::os::fd::FromRawFd;
+    let (mut master, mut slave) = (-1, -1);
+    let size = libc::winsize {
+        ws_row: 24,
+        ws_col: 80,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // SAFETY: openpty writes two descriptors into our integers; the name and termios
+    // arguments may be null.
+    let rc = unsafe {
+        libc::openpty(
+            &mut master,
+            &mut slave,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            &size,
+        )
+    };
+    if rc != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: both descriptors were just opened and are owned by nobody else.
+    let (master, slave) = unsafe {
+        (
+            std::fs::File::from_raw_fd(master),
+            std::fs::File::from_raw_fd(slave),
+        )
+    };
+    for fd in [master.as_raw_fd(), slave.as_raw_fd()] {
+        // SAFETY: fcntl on descriptors we own.
+        unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) };
+    }
+    Ok((master, slave))
 }
 
 /// Start local task `local` (global rank `rank`) in its own process group.
@@ -22,11 +62,17 @@ pub(super) fn spawn(
     local: usize,
     rank: u32,
     tmpdir: Option<&str>,
+    cpus: Option<&[usize]>,
 ) -> std::io::Result<Started> {
     let (program, args) = spec
         .argv
         .split_first()
         .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "empty command"))?;
+    let pty = if spec.pty_tasks.contains(&rank) {
+        Some(openpty()?)
+    } else {
+        None
+    };
     let mut command = tokio::process::Command::new(program);
     command
         .args(args)
@@ -40,8 +86,28 @@ pub(super) fn spawn(
         })
         .stdout(sink(spec.direct_file(Stream::Stdout))?)
         .stderr(sink(spec.direct_file(Stream::Stderr))?)
-        .process_group(0)
         .kill_on_drop(false);
+    match &pty {
+        Some((_, slave)) => {
+            command
+                .stdin(slave.try_clone()?)
+                .stdout(slave.try_clone()?)
+                .stderr(slave.try_clone()?);
+            // SAFETY: between fork and exec only setsid and ioctl run (system calls): the
+            // task leads a new session (and process group) whose terminal is the pty.
+            unsafe {
+                command.pre_exec(|| {
+                    if libc::setsid() < 0 || libc::ioctl(0, libc::TIOCSCTTY, 0) < 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                    Ok(())
+                });
+            }
+        }
+        None => {
+            command.process_group(0);
+        }
+    }
     if let Some(dir) = tmpdir {
         command.env("FLUX_JOB_TMPDIR", dir);
     }
@@ -80,6 +146,24 @@ pub(super) fn spawn(
             });
         }
     }
+    if let Some(cpus) = cpus {
+        // SAFETY: the set is plain data, zeroed then filled here before the fork.
+        let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+        for cpu in cpus {
+            // SAFETY: CPU_SET only writes inside the set; cpus come from sched_getaffinity.
+            unsafe { libc::CPU_SET(*cpu, &mut set) };
+        }
+        // SAFETY: between fork and exec only sched_setaffinity runs (a system call) on
+        // memory prepared before the fork.
+        unsafe {
+            command.pre_exec(move || {
+                if libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+    }
     let pair = if spec.pmi {
         let (ours, theirs) = UnixStream::pair()?;
         let fd = theirs.as_raw_fd();
@@ -105,6 +189,7 @@ pub(super) fn spawn(
         pid,
         // The task holds its end now; dropping ours lets the shell see it close.
         pmi: pair.map(|(ours, _theirs)| ours),
+        pty: pty.map(|(master, _slave)| master),
     })
 }
 

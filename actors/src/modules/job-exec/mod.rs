@@ -250,10 +250,10 @@ impl JobExec {
                 let per_node: Vec<u32> = map.iter().map(|(_, t)| t.len() as u32).collect();
                 job.exchange = barrier::Exchange::new(map.len());
                 for (shell_rank, (rank, tasks)) in map.iter().enumerate() {
-                    let gpus = r
-                        .as_ref()
-                        .and_then(|r| r.node(*rank))
-                        .map(|n| n.gpus.clone());
+                    let node = r.as_ref().and_then(|r| r.node(*rank));
+                    let gpus = node.map(|n| n.gpus.clone());
+                    let cores: Vec<u32> =
+                        node.map(|n| n.cores.iter().collect()).unwrap_or_default();
                     let mut node_plan = plan.clone();
                     node::gpu_env(&mut node_plan, gpus.as_ref());
                     let spec = ShellSpec {
@@ -275,6 +275,14 @@ impl JobExec {
                         stdin_service: node_plan.stdin_service,
                         rundir: Some(self.rundir.clone()),
                         pmi: node_plan.pmi,
+                        cores,
+                        cpu_affinity: node_plan.cpu_affinity,
+                        pty_tasks: node_plan
+                            .pty
+                            .iter()
+                            .copied()
+                            .filter(|t| tasks.contains(t))
+                            .collect(),
                         pmi_preset: node::pmi_preset(&per_node, self.instance_level),
                         rlimits: node_plan.rlimits,
                         warning: node_plan.warning,

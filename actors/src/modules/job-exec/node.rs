@@ -61,6 +61,8 @@ mod tests {
             unbuffered: false,
             stdin_path: None,
             stdin_service: false,
+            cpu_affinity: String::new(),
+            pty: Vec::new(),
             pmi: true,
             rlimits: Vec::new(),
             warning: None,

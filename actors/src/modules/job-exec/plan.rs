@@ -39,6 +39,11 @@ pub struct Plan {
     pub stdin_service: bool,
     /// Serve simple PMI to the tasks (`-o pmi=off` turns it off).
     pub pmi: bool,
+    /// Task ranks that run on a pseudo-terminal (`-o pty`: all; `pty.ranks=IDSET`;
+    /// `pty.interactive`: task 0).
+    pub pty: Vec<u32>,
+    /// The `cpu-affinity` option (empty: the default, `on`).
+    pub cpu_affinity: String,
     /// The submitter's soft resource limits (`rlimit` shell option), name and value.
     pub rlimits: Vec<(String, i64)>,
     /// `signal` shell option (`--signal=SIG@TIME`): signal and seconds before the limit.
@@ -140,9 +145,21 @@ pub fn plan(id: JobId, jobspec: &Jobspec, nnodes: u64, uri: &str) -> Result<Plan
     let stdin_service = stdin_path.is_none()
         && option("input.stdin.type").and_then(|v| v.as_str().map(str::to_string))
             == Some("service".to_string());
+    let ntasks = match &mode {
+        Mode::Tasks { ntasks, .. } => *ntasks,
+        Mode::Simulated(_) => 0,
+    };
+    let pty = option("pty")
+        .map(|v| pty_ranks(&v, ntasks))
+        .unwrap_or_default();
+    let cpu_affinity = option("cpu-affinity")
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default();
     Ok(Plan {
         mode,
         stdin_service,
+        pty,
+        cpu_affinity,
         limit,
         env,
         cwd,
@@ -156,6 +173,22 @@ pub fn plan(id: JobId, jobspec: &Jobspec, nnodes: u64, uri: &str) -> Result<Plan
         rlimits,
         warning,
     })
+}
+
+/// The tasks the `pty` option puts on a terminal.
+fn pty_ranks(value: &serde_json::Value, ntasks: u32) -> Vec<u32> {
+    let ranks = match value.get("ranks") {
+        Some(serde_json::Value::Number(n)) => Some(n.to_string()),
+        Some(serde_json::Value::String(s)) => Some(s.clone()),
+        _ if value.get("interactive").is_some() => Some("0".to_string()),
+        _ => None,
+    };
+    match ranks.as_deref() {
+        None | Some("all") => (0..ntasks).collect(),
+        Some(text) => flux_proto::types::IdSet::parse(text)
+            .map(|ids| ids.iter().filter(|r| *r < ntasks).collect())
+            .unwrap_or_default(),
+    }
 }
 
 /// Expand `{{id}}` (and `{{jobid}}`, `{{id.dec}}`, `{{name}}`) in an output path, relative
@@ -215,6 +248,15 @@ mod tests {
         assert_eq!(plan.env["FLUX_URI"], "local:///x");
         assert_eq!(plan.env["FLUX_JOB_ID"], JobId(1 << 30).to_f58());
         assert_eq!(plan.stdout_path, None);
+    }
+
+    #[test]
+    fn pty_options_choose_tasks() {
+        use serde_json::json;
+        assert_eq!(pty_ranks(&json!(1), 3), [0, 1, 2]);
+        assert_eq!(pty_ranks(&json!({"interactive": 1}), 3), [0]);
+        assert_eq!(pty_ranks(&json!({"ranks": "1-5"}), 3), [1, 2]);
+        assert_eq!(pty_ranks(&json!({"ranks": 2}), 3), [2]);
     }
 
     #[test]
