@@ -175,3 +175,12 @@ fn a_task_flooding_stdout_does_not_stall_the_broker() {
     assert!(out.stdout[..20_000_000].iter().all(|b| *b == b'x'));
     assert_eq!(inst.shutdown(), 0);
 }
+
+#[test]
+fn flux_job_attach_forwards_stdin_to_jobs_that_read_it() {
+    let inst = Instance::start(&[]);
+    let id = inst.ok(&["submit", "-o", "input.stdin.type=service", "cat"]);
+    let out = run_with_stdin(&inst, &["job", "attach", id.trim()], "typed in\n");
+    assert_eq!(out, "typed in\n");
+    assert_eq!(inst.shutdown(), 0);
+}

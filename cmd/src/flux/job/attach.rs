@@ -215,7 +215,38 @@ pub async fn run(h: &Handle, args: Args) -> anyhow::Result<i32> {
     if args.verbose {
         eprintln!("jobid: {}", id.to_f58());
     }
-    attach(h, id, args.label_io, args.show_events).await
+    let attached = attach(h, id, args.label_io, args.show_events);
+    if !reads_forwarded_stdin(h, id).await {
+        return attached.await;
+    }
+    // The job's tasks read what its submitter forwards: forward ours too.
+    tokio::pin!(attached);
+    let forward = forward_stdin(h, id, "all");
+    tokio::pin!(forward);
+    let mut forwarding = true;
+    loop {
+        tokio::select! {
+            code = &mut attached => return code,
+            _ = &mut forward, if forwarding => forwarding = false,
+        }
+    }
+}
+
+/// Whether job `id` takes stdin from `flux run`/`flux job attach` (`input.stdin.type`
+/// is `service`).
+async fn reads_forwarded_stdin(h: &Handle, id: JobId) -> bool {
+    let key = format!("{}.jobspec", id.to_kvs());
+    let Ok(obj) = client::lookup(h, "primary", &key, 0, None).await else {
+        return false;
+    };
+    client::value_bytes(obj, &key)
+        .ok()
+        .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+        .and_then(|v| {
+            v.pointer("/attributes/system/shell/options/input/stdin/type")
+                .cloned()
+        })
+        .is_some_and(|t| t == "service")
 }
 
 #[cfg(test)]
