@@ -6,6 +6,7 @@ pub mod options;
 pub mod output;
 mod pmi_io;
 pub mod spec;
+mod stdin;
 mod task;
 
 use std::collections::HashMap;
@@ -17,6 +18,8 @@ use crate::exit::{ExitTally, spawn_error_code, spawn_error_message};
 use crate::pmi::PmiServer;
 use output::Dest;
 pub use spec::ShellSpec;
+pub use stdin::Stdin;
+use stdin::{Pipe, feed};
 
 /// A task's output stream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,15 +79,6 @@ pub struct Signal(pub i32);
 #[derive(Message, Debug, Clone)]
 #[rtype(result = "()")]
 pub struct BarrierDone(pub Vec<(String, String)>);
-
-/// Standard input for the tasks `ranks` (all local ones when `None`); `eof` closes it.
-#[derive(Message, Debug, Clone, Default)]
-#[rtype(result = "()")]
-pub struct Stdin {
-    pub ranks: Option<Vec<u32>>,
-    pub data: Vec<u8>,
-    pub eof: bool,
-}
 
 /// A task ended.
 #[derive(Message)]
@@ -347,72 +341,6 @@ impl Handler<Exited> for JobShell {
             ctx.run_later(std::time::Duration::from_secs_f64(delay), move |act, _| {
                 act.signal(signum)
             });
-        }
-    }
-}
-
-/// A writer task for one task's stdin; at the end it closes it, or for a terminal types
-/// `eof_byte` (Ctrl-D) instead.
-fn feed(
-    mut pipe: impl tokio::io::AsyncWrite + Unpin + 'static,
-    eof_byte: Option<u8>,
-) -> UnboundedSender<Option<Vec<u8>>> {
-    use tokio::io::AsyncWriteExt;
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Option<Vec<u8>>>();
-    actix::spawn(async move {
-        while let Some(Some(data)) = rx.recv().await {
-            if pipe.write_all(&data).await.is_err() || pipe.flush().await.is_err() {
-                return;
-            }
-        }
-        if let Some(byte) = eof_byte {
-            let _ = pipe.write_all(&[byte]).await;
-            let _ = pipe.flush().await;
-            // Keep the terminal open: closing it would hang up the task.
-            std::future::pending::<()>().await;
-        }
-    });
-    tx
-}
-
-/// Where a task's stdout is read from: its pipe, or its terminal.
-enum Pipe {
-    Child(tokio::process::ChildStdout),
-    Pty(tokio::fs::File),
-}
-
-impl tokio::io::AsyncRead for Pipe {
-    fn poll_read(
-        self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-        buf: &mut tokio::io::ReadBuf<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        match self.get_mut() {
-            Pipe::Child(p) => std::pin::Pin::new(p).poll_read(cx, buf),
-            Pipe::Pty(p) => std::pin::Pin::new(p).poll_read(cx, buf),
-        }
-    }
-}
-
-impl Handler<Stdin> for JobShell {
-    type Result = ();
-
-    fn handle(&mut self, msg: Stdin, _: &mut Context<Self>) {
-        let ranks: Vec<u32> = match &msg.ranks {
-            Some(ranks) => ranks.clone(),
-            None => self.stdin.keys().copied().collect(),
-        };
-        for rank in ranks {
-            if !msg.data.is_empty()
-                && let Some(tx) = self.stdin.get(&rank)
-            {
-                let _ = tx.send(Some(msg.data.clone()));
-            }
-            if msg.eof
-                && let Some(tx) = self.stdin.remove(&rank)
-            {
-                let _ = tx.send(None);
-            }
         }
     }
 }
