@@ -39,8 +39,7 @@ async fn run(spec: ShellSpec) -> Vec<ShellEvent> {
     .start();
     JobShell::new(spec, owner.recipient()).start();
     rx.await.unwrap();
-    let events = events.lock().unwrap().clone();
-    events
+    events.lock().unwrap().clone()
 }
 
 fn spec(script: &str, tasks: Vec<u32>) -> ShellSpec {
