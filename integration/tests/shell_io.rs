@@ -89,6 +89,22 @@ fn flux_run_forwards_stdin_to_chosen_ranks() {
         .collect();
     expected.sort();
     assert_eq!(sorted(&out), expected);
+    // What was forwarded is on record in the job's input eventlog.
+    let last = inst.ok(&["job", "last"]);
+    let log = inst.ok(&["job", "info", last.trim(), "guest.input"]);
+    let names: Vec<&str> = log
+        .lines()
+        .map(|l| {
+            l.split("\"name\":\"")
+                .nth(1)
+                .unwrap()
+                .split('"')
+                .next()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(names, ["header", "data", "data"], "{log}");
+    assert!(log.contains(r#""rank":"all","data":"one\ntwo\n""#), "{log}");
     // Only ranks 1 and 3 get the data; every task gets the end of input.
     let out = run_with_stdin(
         &inst,

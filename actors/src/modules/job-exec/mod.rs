@@ -59,6 +59,8 @@ struct ExecJob {
     /// The job's wait status from its tasks'.
     tally: ExitTally,
     timer: Option<SpawnHandle>,
+    /// Whether `guest.input` has its header yet.
+    input_logged: bool,
     /// The PMI barrier of the job's shells (`None` answers the local shell).
     exchange: barrier::Exchange<Option<Envelope>>,
 }
@@ -193,6 +195,7 @@ impl JobExec {
             tally: ExitTally::default(),
             timer: None,
             exchange: barrier::Exchange::new(1),
+            input_logged: false,
         };
         match &plan.mode {
             Mode::Simulated(d) => {

@@ -7,6 +7,7 @@ use actix::prelude::*;
 use bytes::Bytes;
 use flux_proto::types::IdSet;
 use flux_proto::types::JobId;
+use flux_proto::types::eventlog::Entry;
 use flux_proto::{Envelope, errno};
 use flux_shell::jobshell::{BarrierDone, Signal, Stdin};
 use flux_shell::{JobShell, ShellEvent, ShellSpec};
@@ -312,8 +313,8 @@ impl JobExec {
         let parsed = req
             .json::<StdinReq>()
             .map_err(|e| format!("malformed request: {e}"))
-            .and_then(|r| Ok((r.id, r.message()?)));
-        let (id, msg) = match parsed {
+            .and_then(|r| Ok((r.id, r.message()?, r)));
+        let (id, msg, body) = match parsed {
             Ok(ok) => ok,
             Err(e) => return self.reply(req.error_response(errno::EPROTO, e)),
         };
@@ -330,7 +331,33 @@ impl JobExec {
         if let Some(shell) = &job.shell {
             shell.do_send(msg);
         }
+        self.log_input(JobId(id), &body);
         self.reply(req.response_json(&json!({})));
+    }
+
+    /// Record forwarded stdin in the job's `guest.input` eventlog (RFC 24).
+    fn log_input(&mut self, id: JobId, body: &StdinReq) {
+        let Some(job) = self.jobs.get_mut(&id) else {
+            return;
+        };
+        let t = super::now();
+        if !std::mem::replace(&mut job.input_logged, true) {
+            let header = Entry::new(t, "header")
+                .with("version", 1)
+                .with("encoding", json!({ "stdin": "UTF-8" }))
+                .with("count", json!({ "stdin": 1 }))
+                .with("options", json!({}));
+            self.log(id, "input", header);
+        }
+        let entry = Entry::new(t, "data")
+            .with("stream", "stdin")
+            .with("rank", body.ranks.as_str());
+        if !body.data.is_empty() {
+            self.log(id, "input", entry.clone().with("data", body.data.as_str()));
+        }
+        if body.eof {
+            self.log(id, "input", entry.with("eof", true));
+        }
     }
 
     /// Follower: stdin for this rank's tasks of a job.
