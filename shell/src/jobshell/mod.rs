@@ -101,6 +101,8 @@ pub struct JobShell {
     pmi_out: HashMap<u32, UnboundedSender<String>>,
     /// Where the tasks' stdout and stderr go.
     dests: [Dest; 2],
+    /// The first task that could not start, and why.
+    failed_to_start: Option<(u32, String)>,
     /// The CPUs of each local task (`cpu-affinity`), in local-id order.
     affinity: Vec<Option<Vec<usize>>>,
     /// Writers to the tasks' stdin pipes (`None` closes one).
@@ -120,6 +122,7 @@ impl JobShell {
             dests: [Dest::Owner(owner.clone()), Dest::Owner(owner.clone())],
             stdin: HashMap::new(),
             affinity: Vec::new(),
+            failed_to_start: None,
             owner,
         }
     }
@@ -206,6 +209,8 @@ impl JobShell {
                 let text = format!("{}\n", spawn_error_message(&self.spec.argv[0], &e));
                 let status = spawn_error_code(&e) << 8;
                 self.tally.add(status);
+                self.failed_to_start
+                    .get_or_insert((rank, text.trim_end().to_string()));
                 for event in [
                     ShellEvent::Output {
                         jobid,
@@ -299,6 +304,14 @@ impl Actor for JobShell {
         if self.pids.is_empty() {
             return self.finish(ctx);
         }
+        // Some tasks run, others could not start: they would wait for them (at a PMI
+        // barrier, say) forever. The job ends.
+        if let Some((rank, why)) = self.failed_to_start.take() {
+            self.owner.do_send(ShellEvent::Exception {
+                jobid: self.jobid(),
+                note: format!("task {rank}: start failed: {why}"),
+            });
+        }
         if let (Some((signum, timeleft)), Some(expiration)) =
             (self.spec.warning, self.spec.expiration)
         {
@@ -329,6 +342,14 @@ impl Handler<Exited> for JobShell {
         });
         if self.pids.is_empty() {
             return self.finish(ctx);
+        }
+        // Some tasks run, others could not start: they would wait for them (at a PMI
+        // barrier, say) forever. The job ends.
+        if let Some((rank, why)) = self.failed_to_start.take() {
+            self.owner.do_send(ShellEvent::Exception {
+                jobid: self.jobid(),
+                note: format!("task {rank}: start failed: {why}"),
+            });
         }
         if let (Some((signum, timeleft)), Some(expiration)) =
             (self.spec.warning, self.spec.expiration)
