@@ -229,3 +229,28 @@ fn tasks_get_the_submitters_soft_limits() {
     assert_eq!(stdout(&out), "200\n", "{}", stderr(&out));
     assert_eq!(inst.shutdown(), 0);
 }
+
+#[test]
+fn the_time_limit_sends_sigalrm_then_sigkill() {
+    let inst = Instance::start(&["--test-size=2"]);
+    // Tasks on both ranks shrug off SIGALRM (and the SIGTERM of the timeout exception).
+    let out = inst.flux(&[
+        "run",
+        "-N2",
+        "-n2",
+        "-t",
+        "1s",
+        "-l",
+        "bash",
+        "-c",
+        "trap 'echo alarm' ALRM; trap '' TERM; while :; do sleep 0.1; done",
+    ]);
+    assert_eq!(out.status.code(), Some(137), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("0: alarm") && text.contains("1: alarm"),
+        "{text}"
+    );
+    assert!(stderr(&out).contains("type=timeout"), "{}", stderr(&out));
+    assert_eq!(inst.shutdown(), 0);
+}

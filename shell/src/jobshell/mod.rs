@@ -21,6 +21,9 @@ pub use spec::ShellSpec;
 pub use stdin::Stdin;
 use stdin::{Pipe, feed};
 
+/// How long tasks have between SIGALRM at the time limit and SIGKILL.
+const KILL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// A task's output stream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stream {
@@ -252,6 +255,25 @@ impl JobShell {
         ctx.stop();
     }
 
+    /// At `expiration` the tasks get SIGALRM, then SIGKILL after a grace period; with
+    /// `--signal=SIG@TIME`, SIG comes TIME earlier as a warning.
+    fn arm_time_limit(&mut self, expiration: f64, ctx: &mut Context<Self>) {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs_f64())
+            .unwrap_or(0.0);
+        let after = |secs: f64| std::time::Duration::from_secs_f64(secs.max(0.0));
+        if let Some((signum, timeleft)) = self.spec.warning {
+            ctx.run_later(after(expiration - timeleft - now), move |act, _| {
+                act.signal(signum)
+            });
+        }
+        ctx.run_later(after(expiration - now), |act, _| act.signal(libc::SIGALRM));
+        ctx.run_later(after(expiration - now) + KILL_TIMEOUT, |act, _| {
+            act.signal(libc::SIGKILL)
+        });
+    }
+
     fn signal(&self, signum: i32) {
         for pid in self.pids.values() {
             // SAFETY: kill has no memory preconditions; each task leads its own process group.
@@ -312,17 +334,8 @@ impl Actor for JobShell {
                 note: format!("task {rank}: start failed: {why}"),
             });
         }
-        if let (Some((signum, timeleft)), Some(expiration)) =
-            (self.spec.warning, self.spec.expiration)
-        {
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_secs_f64())
-                .unwrap_or(0.0);
-            let delay = (expiration - timeleft - now).max(0.0);
-            ctx.run_later(std::time::Duration::from_secs_f64(delay), move |act, _| {
-                act.signal(signum)
-            });
+        if let Some(expiration) = self.spec.expiration {
+            self.arm_time_limit(expiration, ctx);
         }
     }
 }
@@ -351,17 +364,8 @@ impl Handler<Exited> for JobShell {
                 note: format!("task {rank}: start failed: {why}"),
             });
         }
-        if let (Some((signum, timeleft)), Some(expiration)) =
-            (self.spec.warning, self.spec.expiration)
-        {
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_secs_f64())
-                .unwrap_or(0.0);
-            let delay = (expiration - timeleft - now).max(0.0);
-            ctx.run_later(std::time::Duration::from_secs_f64(delay), move |act, _| {
-                act.signal(signum)
-            });
+        if let Some(expiration) = self.spec.expiration {
+            self.arm_time_limit(expiration, ctx);
         }
     }
 }

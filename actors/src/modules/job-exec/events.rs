@@ -177,10 +177,14 @@ impl JobExec {
             }
             JobEvent::SimulatedDone { id } => self.finish(id),
             JobEvent::TimeLimit { id } => {
-                if self.jobs.contains_key(&id) {
+                if let Some(job) = self.jobs.get(&id) {
+                    let simulated = job.simulated;
                     let exc = json!({ "type": "exception", "exc_type": "timeout", "severity": 0, "note": "resource allocation expired" });
                     self.update(id, exc);
-                    self.kill(id, libc::SIGALRM, ctx);
+                    // Real tasks: each shell sends SIGALRM, then SIGKILL, on its own.
+                    if simulated {
+                        self.kill(id, libc::SIGALRM, ctx);
+                    }
                 }
             }
             JobEvent::Committed => {
