@@ -18,6 +18,35 @@ pub fn exit_code(status: ExitStatus) -> i32 {
     }
 }
 
+/// The exit code a wait status stands for (128+N for signal N).
+pub fn status_code(status: i32) -> i32 {
+    exit_code(ExitStatus::from_raw(status))
+}
+
+/// A job's wait status from its tasks': that of the task with the highest exit code, a
+/// task killed by signal N counting as 128+N (spec/job-states.md).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct ExitTally {
+    worst: Option<i32>,
+}
+
+impl ExitTally {
+    /// Count one task's wait status.
+    pub fn add(&mut self, status: i32) {
+        if self
+            .worst
+            .is_none_or(|w| status_code(status) > status_code(w))
+        {
+            self.worst = Some(status);
+        }
+    }
+
+    /// The wait status of the job so far (0 when no task has ended).
+    pub fn status(&self) -> i32 {
+        self.worst.unwrap_or(0)
+    }
+}
+
 /// The exit code for a command that failed to start, as `sh` would give.
 pub fn spawn_error_code(err: &io::Error) -> i32 {
     match err.kind() {
@@ -45,6 +74,20 @@ mod tests {
         assert_eq!(exit_code(ExitStatus::from_raw(3 << 8)), 3);
         // Killed by SIGKILL (9).
         assert_eq!(exit_code(ExitStatus::from_raw(9)), 137);
+    }
+
+    #[test]
+    fn the_highest_exit_code_wins() {
+        let mut t = ExitTally::default();
+        assert_eq!(t.status(), 0);
+        t.add(3 << 8);
+        t.add(0);
+        assert_eq!(t.status(), 3 << 8);
+        t.add(15); // SIGTERM: 143
+        t.add(100 << 8);
+        assert_eq!(status_code(t.status()), 143);
+        t.add(200 << 8);
+        assert_eq!(status_code(t.status()), 200);
     }
 
     #[test]

@@ -1,7 +1,9 @@
-//! The job shell: what runs a job's tasks. For now it holds the process-exit conventions
-//! shared by the shell, the broker's initial program and `flux start`, and simple PMI
-//! (wire grammar, server state, client); the task launcher, stdio, signals and limits
-//! follow (spec/shell.md).
+//! The job shell: what runs a job's tasks on one broker rank ([`jobshell::JobShell`]), the
+//! process-exit conventions shared by the shell, the broker's initial program and `flux
+//! start`, and simple PMI (wire grammar, server state, client). See spec/shell.md.
 
 pub mod exit;
+pub mod jobshell;
 pub mod pmi;
+
+pub use jobshell::{JobShell, ShellEvent, ShellSpec};

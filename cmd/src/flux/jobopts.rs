@@ -88,6 +88,9 @@ pub struct JobOpts {
     /// Do not buffer output
     #[arg(short = 'u', long)]
     pub unbuffered: bool,
+    /// Send signal SIG (default USR1) TIME (default 60s) before the time limit
+    #[arg(long, value_name = "SIG@TIME")]
+    pub signal: Option<String>,
     /// Submit flags: waitable, debug, novalidate
     #[arg(long, value_name = "FLAGS", value_delimiter = ',')]
     pub flags: Vec<String>,
@@ -153,13 +156,25 @@ impl JobOpts {
             b = b.input(path);
         }
         b = b.label_io(self.label_io).unbuffered(self.unbuffered);
+        if let Some(text) = &self.signal {
+            let (signum, timeleft) = parse_signal_at(text)?;
+            b = b.signal(signum, timeleft);
+        }
+        // The tasks get the submitter's soft limits, as in flux-core.
+        let limits = flux_shell::jobshell::spec::current_rlimits()
+            .into_iter()
+            .map(|(name, value)| (name, serde_json::Value::from(value)))
+            .collect();
+        b = b.rlimits(limits);
         for kv in &self.setopt {
             b = b.setopt(kv)?;
         }
         for kv in &self.setattr {
             b = b.setattr(kv)?;
         }
-        Ok(b.build()?)
+        let spec = b.build()?;
+        flux_shell::jobshell::options::validate(&spec.shell_options())?;
+        Ok(spec)
     }
 
     /// `--urgency` as a number.
@@ -228,6 +243,23 @@ fn positive(n: u64, what: &str) -> anyhow::Result<u64> {
         bail!("{what} must be a positive integer");
     }
     Ok(n)
+}
+
+/// `--signal=[SIG][@TIME]`: the signal (default SIGUSR1) and how long before the time
+/// limit (default 60 s).
+fn parse_signal_at(text: &str) -> anyhow::Result<(i32, f64)> {
+    let (sig, time) = text.split_once('@').unwrap_or((text, ""));
+    let signum = if sig.is_empty() {
+        libc::SIGUSR1
+    } else {
+        crate::job::parse_signal(sig).with_context(|| format!("invalid --signal '{text}'"))?
+    };
+    let timeleft = if time.is_empty() {
+        60.0
+    } else {
+        fsd::parse(time).with_context(|| format!("invalid --signal '{text}'"))?
+    };
+    Ok((signum, timeleft))
 }
 
 /// `+FSD` from now, or seconds since the epoch.
@@ -310,6 +342,15 @@ mod tests {
         let env: BTreeMap<String, String> = [("HOME".to_string(), "/h".to_string())].into();
         assert_eq!(expand("$HOME/x:${HOME}", &env), "/h/x:/h");
         assert_eq!(expand("cost $5", &env), "cost $5");
+    }
+
+    #[test]
+    fn signal_warnings() {
+        assert_eq!(parse_signal_at("USR2@2m").unwrap(), (libc::SIGUSR2, 120.0));
+        assert_eq!(parse_signal_at("@5").unwrap(), (libc::SIGUSR1, 5.0));
+        assert_eq!(parse_signal_at("TERM").unwrap(), (libc::SIGTERM, 60.0));
+        assert!(parse_signal_at("NOPE@1").is_err());
+        assert!(parse_signal_at("USR1@soon").is_err());
     }
 
     #[test]

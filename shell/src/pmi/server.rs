@@ -16,6 +16,9 @@ pub struct PmiServer {
     /// Keys put since the last barrier, visible once all have entered it.
     pending: HashMap<String, String>,
     in_barrier: Vec<u32>,
+    /// With the job spread over several servers: how many clients this one serves. The
+    /// barrier then ends only once the caller has exchanged the puts with the others.
+    local: Option<u32>,
 }
 
 /// What to send back: (client rank, response line). A barrier answers everyone at once.
@@ -26,7 +29,13 @@ pub type Replies = Vec<(u32, String)>;
 pub enum Outcome {
     Continue,
     Finalized,
-    Aborted { code: i32, msg: String },
+    Aborted {
+        code: i32,
+        msg: String,
+    },
+    /// Every local client entered the barrier: exchange these puts with the other servers,
+    /// then call [`PmiServer::barrier_complete`] with everyone's.
+    Exchange(Vec<(String, String)>),
 }
 
 impl PmiServer {
@@ -42,7 +51,27 @@ impl PmiServer {
             kvs: preset.into_iter().collect(),
             pending: HashMap::new(),
             in_barrier: Vec::new(),
+            local: None,
         }
+    }
+
+    /// Serve `n` of the job's clients here; barriers end through an exchange.
+    pub fn with_local_clients(mut self, n: u32) -> Self {
+        self.local = Some(n);
+        self
+    }
+
+    /// End the barrier with the puts of every server: answers the waiting clients.
+    pub fn barrier_complete(
+        &mut self,
+        puts: impl IntoIterator<Item = (String, String)>,
+    ) -> Replies {
+        self.kvs.extend(puts);
+        self.pending.clear();
+        std::mem::take(&mut self.in_barrier)
+            .into_iter()
+            .map(|r| (r, "cmd=barrier_out rc=0".to_string()))
+            .collect()
     }
 
     /// Serve one request from client `rank`.
@@ -88,8 +117,11 @@ impl PmiServer {
                 if !self.in_barrier.contains(&rank) {
                     self.in_barrier.push(rank);
                 }
-                if self.in_barrier.len() < self.size as usize {
+                if self.in_barrier.len() < self.local.unwrap_or(self.size) as usize {
                     Vec::new()
+                } else if self.local.is_some() {
+                    let puts = self.pending.drain().collect();
+                    return (Vec::new(), Outcome::Exchange(puts));
                 } else {
                     self.kvs.extend(self.pending.drain());
                     std::mem::take(&mut self.in_barrier)
@@ -180,6 +212,22 @@ mod tests {
                 code: 2,
                 msg: "oops".into()
             }
+        );
+    }
+
+    #[test]
+    fn barriers_across_servers_wait_for_the_exchange() {
+        let mut s = PmiServer::new("j", 4, []).with_local_clients(2);
+        ask(&mut s, 2, "cmd=put kvsname=j key=a value=1");
+        assert!(ask(&mut s, 2, "cmd=barrier_in").is_empty());
+        let (replies, outcome) = s.handle(3, parse_request("cmd=barrier_in").unwrap());
+        assert!(replies.is_empty());
+        assert_eq!(outcome, Outcome::Exchange(vec![("a".into(), "1".into())]));
+        let out = s.barrier_complete([("a".into(), "1".into()), ("b".into(), "2".into())]);
+        assert_eq!(out.len(), 2);
+        assert_eq!(
+            ask(&mut s, 3, "cmd=get kvsname=j key=b")[0].1,
+            "cmd=get_result rc=0 value=2"
         );
     }
 

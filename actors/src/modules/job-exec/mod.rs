@@ -1,14 +1,19 @@
 //! `job-exec`: runs jobs on their allocated resources. A job either runs simulated (no
-//! process, it finishes after `exec.test.run_duration`) or as tasks spawned here, whose
-//! output goes to the job's output eventlog in the KVS (`job.<id>.guest.output`, RFC 24).
-//! The job manager's `job-exec.start` streaming rpc gets `start`, `finish {status}`,
-//! `release`, and `exception` updates; the time limit raises a `timeout` exception.
+//! process, it finishes after `exec.test.run_duration`) or through one job shell
+//! ([`flux_shell::JobShell`]) per broker rank of R: the leader (the rank that got
+//! `job-exec.start`) starts its own and asks the job-exec of the other ranks to start
+//! theirs (`job-exec.shell`). Output goes to the job's output eventlog in the KVS
+//! (`job.<id>.guest.output`, RFC 24); the leader also joins the shells' PMI barriers
+//! (`job-exec.pmi-barrier`). The job manager's `job-exec.start` streaming rpc gets
+//! `start`, `finish {status}`, `release`, and `exception` updates; the time limit raises a
+//! `timeout` exception.
 
+mod barrier;
+mod events;
 mod node;
 mod plan;
 mod shell;
 mod taskmap;
-mod tasks;
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -22,11 +27,18 @@ use flux_store::Txn;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use flux_shell::exit::ExitTally;
+use flux_shell::jobshell::Signal;
+use flux_shell::{JobShell, ShellSpec};
+
 use super::{ModuleContext, ModuleHandle, RpcClient, handle_common, unknown_method};
-use crate::broker::Broker;
 use crate::msg::{Deliver, Stop};
 use crate::tracer::Probe;
+use events::JobEvent;
 pub use plan::{Mode, Plan, PlanError, plan};
+
+/// Output waiting for the KVS beyond which the shells' output waits for a commit.
+const OUTPUT_HWM: usize = 8 << 20;
 
 /// Seconds between the polite signal and SIGKILL.
 const KILL_TIMEOUT: Duration = Duration::from_secs(5);
@@ -35,38 +47,45 @@ const KILL_TIMEOUT: Duration = Duration::from_secs(5);
 struct ExecJob {
     /// The `job-exec.start` request: updates are its responses.
     req: Envelope,
-    /// Task pids here by task rank (empty when simulated or once exited).
-    pids: HashMap<u32, u32>,
+    /// The shell running this rank's tasks, until it is done.
+    shell: Option<Addr<JobShell>>,
     /// Other broker ranks running some of the tasks, with their tasks.
     remote: Vec<(u32, Vec<u32>)>,
-    /// This node's `FLUX_JOB_TMPDIR`, removed when the job's tasks are done.
-    tmpdir: Option<String>,
     /// Tasks that have exited (a lost rank's tasks may be reported twice).
     exited: std::collections::HashSet<u32>,
     /// Tasks not yet exited, here and elsewhere.
     running: usize,
     simulated: bool,
-    /// Largest wait status so far.
-    status: i32,
+    /// The job's wait status from its tasks'.
+    tally: ExitTally,
     timer: Option<SpawnHandle>,
+    /// Whether `guest.input` has its header yet.
+    input_logged: bool,
+    /// The PMI barrier of the job's shells (`None` answers the local shell).
+    exchange: barrier::Exchange<Option<Envelope>>,
 }
 
 /// The job-exec module's actor.
 pub struct JobExec {
     name: String,
-    broker: Addr<Broker>,
     probe: Probe,
     rpc: RpcClient,
     uri: String,
     /// Where per-job temporary directories go.
     rundir: String,
+    /// The `instance-level` attribute: a job that is itself an instance is one deeper.
+    instance_level: u32,
     rank: u32,
     jobs: HashMap<JobId, ExecJob>,
-    /// Tasks run here for a job led by another rank's job-exec.
-    shells: HashMap<JobId, shell::Shell>,
+    /// Shells run here for jobs led by another rank's job-exec.
+    shells: HashMap<JobId, shell::Follower>,
     /// Eventlog lines waiting for the next KVS commit: (key, line).
     appends: Vec<(String, String)>,
+    /// Bytes in `appends`: above [`OUTPUT_HWM`], shells wait for a commit (backpressure).
+    appended_bytes: usize,
     commit_in_flight: bool,
+    /// Counts finished commits; output senders waiting for room watch it.
+    commits: tokio::sync::watch::Sender<u64>,
 }
 
 /// Start the module (no arguments).
@@ -75,15 +94,22 @@ pub fn start(ctx: ModuleContext) -> Result<ModuleHandle, String> {
     let addr = JobExec {
         rpc: ctx.rpc(),
         name: ctx.name,
-        broker: ctx.broker,
         probe: ctx.probe,
         uri: ctx.attrs.get("local-uri").unwrap_or_default().to_string(),
         rundir: ctx.attrs.get("rundir").unwrap_or("/tmp").to_string(),
+        instance_level: ctx
+            .attrs
+            .get("instance-level")
+            .ok()
+            .and_then(|l| l.parse().ok())
+            .unwrap_or(0),
         rank: ctx.rank,
         jobs: HashMap::new(),
         shells: HashMap::new(),
         appends: Vec::new(),
+        appended_bytes: 0,
         commit_in_flight: false,
+        commits: tokio::sync::watch::channel(0).0,
     }
     .start();
     Ok(ModuleHandle::of(addr))
@@ -115,54 +141,10 @@ fn now() -> f64 {
         .unwrap_or(0.0)
 }
 
-/// Things that happen to running jobs.
-#[derive(Message)]
-#[rtype(result = "()")]
-pub(crate) enum JobEvent {
-    Output {
-        id: JobId,
-        rank: u32,
-        stream: &'static str,
-        data: String,
-    },
-    Eof {
-        id: JobId,
-        rank: u32,
-        stream: &'static str,
-    },
-    TaskExited {
-        id: JobId,
-        rank: u32,
-        status: i32,
-    },
-    SimulatedDone {
-        id: JobId,
-    },
-    /// Another rank could not run (or lost) its share of the tasks.
-    RemoteFailed {
-        id: JobId,
-        rank: u32,
-        tasks: Vec<u32>,
-        note: String,
-    },
-    TimeLimit {
-        id: JobId,
-    },
-    Committed,
-}
-
 impl JobExec {
     fn reply(&self, msg: Envelope) {
         self.probe.sent();
         self.rpc.respond(msg);
-    }
-
-    fn log_warning(&self, msg: String) {
-        self.broker.do_send(crate::msg::Log {
-            severity: 4,
-            appname: self.name.clone(),
-            msg,
-        });
     }
 
     fn update(&self, id: JobId, body: Value) {
@@ -172,8 +154,10 @@ impl JobExec {
     }
 
     fn log(&mut self, id: JobId, log: &str, entry: Entry) {
+        let line = entry.to_line();
+        self.appended_bytes += line.len();
         self.appends
-            .push((format!("{}.guest.{log}", id.to_kvs()), entry.to_line()));
+            .push((format!("{}.guest.{log}", id.to_kvs()), line));
     }
 
     fn start_job(&mut self, req: Envelope, ctx: &mut Context<Self>) {
@@ -203,14 +187,15 @@ impl JobExec {
         self.log(id, "exec.eventlog", Entry::new(t, "starting"));
         let mut job = ExecJob {
             req,
-            pids: HashMap::new(),
+            shell: None,
             remote: Vec::new(),
             exited: Default::default(),
-            tmpdir: None,
             running: 0,
             simulated: matches!(plan.mode, Mode::Simulated(_)),
-            status: 0,
+            tally: ExitTally::default(),
             timer: None,
+            exchange: barrier::Exchange::new(1),
+            input_logged: false,
         };
         match &plan.mode {
             Mode::Simulated(d) => {
@@ -226,45 +211,54 @@ impl JobExec {
                     .with("options", json!({}));
                 self.log(id, "output", header);
                 let map = taskmap::block(r.as_ref(), *ntasks, cores_per_slot, self.rank);
-                for (shell_rank, (rank, tasks)) in map.into_iter().enumerate() {
-                    let gpus = r
-                        .as_ref()
-                        .and_then(|r| r.node(rank))
-                        .map(|n| n.gpus.clone());
+                let per_node: Vec<u32> = map.iter().map(|(_, t)| t.len() as u32).collect();
+                job.exchange = barrier::Exchange::new(map.len());
+                for (shell_rank, (rank, tasks)) in map.iter().enumerate() {
+                    let node = r.as_ref().and_then(|r| r.node(*rank));
+                    let gpus = node.map(|n| n.gpus.clone());
+                    let cores: Vec<u32> =
+                        node.map(|n| n.cores.iter().collect()).unwrap_or_default();
                     let mut node_plan = plan.clone();
                     node::gpu_env(&mut node_plan, gpus.as_ref());
-                    if rank == self.rank {
-                        match node::make_tmpdir(&self.rundir, shell_rank as u32, id) {
-                            Ok(dir) => {
-                                node_plan.env.insert("FLUX_JOB_TMPDIR".into(), dir.clone());
-                                job.tmpdir = Some(dir);
-                            }
-                            Err(e) => self
-                                .log_warning(format!("job {}: FLUX_JOB_TMPDIR: {e}", id.to_f58())),
-                        }
-                        for (local, task) in tasks.iter().enumerate() {
-                            self.spawn_task(
-                                &mut job,
-                                id,
-                                *task,
-                                local as u32,
-                                argv,
-                                &node_plan,
-                                ctx,
-                            );
-                        }
+                    let spec = ShellSpec {
+                        jobid: id.0,
+                        name: id.to_f58(),
+                        shell_rank: shell_rank as u32,
+                        nshells: map.len() as u32,
+                        size: *ntasks,
+                        tasks: tasks.clone(),
+                        argv: argv.clone(),
+                        env: node_plan.env,
+                        cwd: node_plan.cwd,
+                        stdout_path: node_plan.stdout_path,
+                        stderr_path: node_plan.stderr_path,
+                        stdout_label: node_plan.stdout_label,
+                        stderr_label: node_plan.stderr_label,
+                        unbuffered: node_plan.unbuffered,
+                        stdin_path: node_plan.stdin_path,
+                        stdin_service: node_plan.stdin_service,
+                        rundir: Some(self.rundir.clone()),
+                        pmi: node_plan.pmi,
+                        cores,
+                        cpu_affinity: node_plan.cpu_affinity,
+                        pty_tasks: node_plan
+                            .pty
+                            .iter()
+                            .copied()
+                            .filter(|t| tasks.contains(t))
+                            .collect(),
+                        pmi_preset: node::pmi_preset(&per_node, self.instance_level),
+                        rlimits: node_plan.rlimits,
+                        warning: node_plan.warning,
+                        expiration: plan.limit.map(|l| t + l.as_secs_f64()),
+                    };
+                    job.running += tasks.len();
+                    if *rank == self.rank {
+                        let owner = ctx.address().recipient();
+                        job.shell = Some(JobShell::new(spec, owner).start());
                     } else {
-                        job.running += tasks.len();
-                        self.start_remote(
-                            id,
-                            rank,
-                            shell_rank as u32,
-                            &tasks,
-                            argv,
-                            &node_plan,
-                            ctx,
-                        );
-                        job.remote.push((rank, tasks));
+                        self.start_remote(id, *rank, &spec, ctx);
+                        job.remote.push((*rank, tasks.clone()));
                     }
                 }
             }
@@ -282,51 +276,22 @@ impl JobExec {
         self.flush(ctx);
     }
 
-    /// Spawn one task here; a task that cannot start reports why and exits 127/126.
-    #[allow(clippy::too_many_arguments)]
-    fn spawn_task(
-        &mut self,
-        job: &mut ExecJob,
-        id: JobId,
-        task: u32,
-        local: u32,
-        argv: &[String],
-        plan: &Plan,
-        ctx: &mut Context<Self>,
-    ) {
-        match tasks::spawn(id, task, local, argv, plan, ctx.address()) {
-            Ok(pid) => {
-                job.pids.insert(task, pid);
-                job.running += 1;
-            }
-            Err(e) => {
-                let text = format!("{}\n", flux_shell::exit::spawn_error_message(&argv[0], &e));
-                self.log(id, "output", output_entry(task, "stderr", Some(&text)));
-                self.log(id, "output", output_entry(task, "stdout", None));
-                self.log(id, "output", output_entry(task, "stderr", None));
-                job.status = job.status.max(flux_shell::exit::spawn_error_code(&e) << 8);
-            }
-        }
-    }
-
     /// All tasks are done: report, then end the stream.
     fn finish(&mut self, id: JobId) {
         let Some(job) = self.jobs.remove(&id) else {
             return;
         };
-        if let Some(dir) = &job.tmpdir {
-            let _ = std::fs::remove_dir_all(dir);
-        }
+        let status = job.tally.status();
         let t = now();
         self.log(
             id,
             "exec.eventlog",
-            Entry::new(t, "complete").with("status", job.status),
+            Entry::new(t, "complete").with("status", status),
         );
         self.log(id, "exec.eventlog", Entry::new(t, "done"));
         self.reply(
             job.req
-                .response_json(&json!({ "type": "finish", "status": job.status })),
+                .response_json(&json!({ "type": "finish", "status": status })),
         );
         self.reply(
             job.req
@@ -349,15 +314,16 @@ impl JobExec {
             if let Some(timer) = job.timer.take() {
                 ctx.cancel_future(timer);
             }
-            job.status = signum & 0x7f;
+            job.tally.add(signum & 0x7f);
             self.finish(id);
             return true;
         }
-        for pid in job.pids.values() {
-            // SAFETY: kill has no memory preconditions; each task leads its own process group.
-            unsafe { libc::kill(-(*pid as libc::pid_t), signum) };
+        if let Some(shell) = &job.shell {
+            shell.do_send(Signal(signum));
         }
-        if signum != libc::SIGKILL {
+        // Ending a job (cancel, time limit) is SIGTERM or SIGALRM, then SIGKILL after a
+        // grace period; other signals (`flux job kill -s USR1`) are only delivered.
+        if matches!(signum, libc::SIGTERM | libc::SIGALRM) {
             ctx.run_later(KILL_TIMEOUT, move |act, ctx| {
                 act.kill(id, libc::SIGKILL, ctx);
             });
@@ -371,6 +337,7 @@ impl JobExec {
             return;
         }
         let mut txn = Txn::new();
+        self.appended_bytes = 0;
         for (key, line) in self.appends.drain(..) {
             txn.append(key, line.into_bytes());
         }
@@ -458,6 +425,9 @@ impl Handler<Deliver> for JobExec {
             "job-exec.start" => self.start_job(msg, ctx),
             "job-exec.shell" => self.start_shell(msg, ctx),
             "job-exec.shell-kill" => self.kill_shell(&msg),
+            "job-exec.pmi-barrier" => self.pmi_barrier(msg),
+            "job-exec.stdin" => self.stdin(msg),
+            "job-exec.shell-stdin" => self.shell_stdin(&msg),
             "job-exec.kill" => {
                 let rsp = match msg.json::<KillReq>() {
                     Ok(k) if self.kill(JobId(k.id), k.signum, ctx) => msg.response_json(&json!({})),
@@ -479,76 +449,6 @@ impl Handler<Deliver> for JobExec {
     }
 }
 
-impl Handler<JobEvent> for JobExec {
-    type Result = ();
-
-    fn handle(&mut self, event: JobEvent, ctx: &mut Context<Self>) {
-        let _timing = self.probe.handling();
-        if let JobEvent::Output { id, .. }
-        | JobEvent::Eof { id, .. }
-        | JobEvent::TaskExited { id, .. } = &event
-            && self.shells.contains_key(id)
-        {
-            // Tasks run here for another rank's job-exec: tell it.
-            return self.on_shell_event(event);
-        }
-        match event {
-            JobEvent::Output {
-                id,
-                rank,
-                stream,
-                data,
-            } => {
-                self.log(id, "output", output_entry(rank, stream, Some(&data)));
-            }
-            JobEvent::Eof { id, rank, stream } => {
-                self.log(id, "output", output_entry(rank, stream, None))
-            }
-            JobEvent::TaskExited { id, rank, status } => {
-                if let Some(job) = self.jobs.get_mut(&id)
-                    && job.exited.insert(rank)
-                {
-                    job.pids.remove(&rank);
-                    job.running = job.running.saturating_sub(1);
-                    job.status = job.status.max(status);
-                    if job.running == 0 {
-                        self.finish(id);
-                    }
-                }
-            }
-            JobEvent::RemoteFailed {
-                id,
-                rank,
-                tasks,
-                note,
-            } => {
-                let exc = json!({ "type": "exception", "exc_type": "exec", "severity": 0, "note": format!("rank {rank}: {note}") });
-                self.update(id, exc);
-                for task in tasks {
-                    for stream in ["stdout", "stderr"] {
-                        self.log(id, "output", output_entry(task, stream, None));
-                    }
-                    ctx.notify(JobEvent::TaskExited {
-                        id,
-                        rank: task,
-                        status: 1 << 8,
-                    });
-                }
-            }
-            JobEvent::SimulatedDone { id } => self.finish(id),
-            JobEvent::TimeLimit { id } => {
-                if self.jobs.contains_key(&id) {
-                    let exc = json!({ "type": "exception", "exc_type": "timeout", "severity": 0, "note": "resource allocation expired" });
-                    self.update(id, exc);
-                    self.kill(id, libc::SIGALRM, ctx);
-                }
-            }
-            JobEvent::Committed => self.commit_in_flight = false,
-        }
-        self.flush(ctx);
-    }
-}
-
 impl Handler<Stop> for JobExec {
     type Result = ();
 
@@ -556,6 +456,9 @@ impl Handler<Stop> for JobExec {
         let ids: Vec<JobId> = self.jobs.keys().copied().collect();
         for id in ids {
             self.kill(id, libc::SIGKILL, ctx);
+        }
+        for follower in self.shells.values() {
+            follower.shell.do_send(Signal(libc::SIGKILL));
         }
         self.rpc.cancel_all();
         ctx.stop();

@@ -1,19 +1,27 @@
 //! What a job's tasks get from the node they run on: a private temporary directory and the
 //! GPUs of the allocation (spec/shell.md §environment).
 
-use flux_proto::types::{IdSet, JobId};
+use flux_proto::types::IdSet;
 
 use super::Plan;
 
-/// Create `<rundir>/jobtmp-<shell rank>-<id>` (mode 0700) for the tasks of one node.
-pub fn make_tmpdir(rundir: &str, shell_rank: u32, id: JobId) -> std::io::Result<String> {
-    use std::os::unix::fs::DirBuilderExt;
-    let dir = format!("{rundir}/jobtmp-{shell_rank}-{}", id.to_f58());
-    std::fs::DirBuilder::new()
-        .mode(0o700)
-        .recursive(true)
-        .create(&dir)?;
-    Ok(dir)
+/// Keys every PMI client of the job can read: the process mapping MPI wants, the RFC 34
+/// task map and the instance level a broker started as a task wants.
+pub fn pmi_preset(tasks_per_node: &[u32], instance_level: u32) -> Vec<(String, String)> {
+    vec![
+        (
+            "PMI_process_mapping".into(),
+            flux_shell::jobshell::spec::process_mapping(tasks_per_node),
+        ),
+        (
+            "flux.taskmap".into(),
+            flux_shell::jobshell::spec::taskmap(tasks_per_node),
+        ),
+        (
+            "flux.instance-level".into(),
+            (instance_level + 1).to_string(),
+        ),
+    ]
 }
 
 /// `CUDA_VISIBLE_DEVICES` (and ROCm's `ROCR_VISIBLE_DEVICES`): the allocated GPU ids of the
@@ -48,7 +56,16 @@ mod tests {
             cwd: None,
             stdout_path: None,
             stderr_path: None,
+            stdout_label: false,
+            stderr_label: false,
+            unbuffered: false,
             stdin_path: None,
+            stdin_service: false,
+            cpu_affinity: String::new(),
+            pty: Vec::new(),
+            pmi: true,
+            rlimits: Vec::new(),
+            warning: None,
         }
     }
 
@@ -59,15 +76,5 @@ mod tests {
         assert_eq!(p.env["CUDA_VISIBLE_DEVICES"], "0,2");
         gpu_env(&mut p, None);
         assert_eq!(p.env["CUDA_VISIBLE_DEVICES"], "-1");
-    }
-
-    #[test]
-    fn tmpdirs_are_private() {
-        use std::os::unix::fs::PermissionsExt;
-        let root = tempfile::tempdir().unwrap();
-        let dir = make_tmpdir(root.path().to_str().unwrap(), 1, JobId(1 << 24)).unwrap();
-        assert!(dir.contains("jobtmp-1-"));
-        let mode = std::fs::metadata(&dir).unwrap().permissions().mode();
-        assert_eq!(mode & 0o777, 0o700);
     }
 }

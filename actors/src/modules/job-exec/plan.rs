@@ -27,8 +27,27 @@ pub struct Plan {
     /// Files for the tasks' stdout and stderr (`--output`/`--error`), instead of the KVS.
     pub stdout_path: Option<String>,
     pub stderr_path: Option<String>,
+    /// Label the lines written to those files with the task rank (`--label-io`).
+    pub stdout_label: bool,
+    pub stderr_label: bool,
+    /// Output passed on as it comes rather than by lines (`--unbuffered`).
+    pub unbuffered: bool,
     /// A file for the tasks' stdin (`--input`), instead of nothing.
     pub stdin_path: Option<String>,
+    /// Tasks read stdin forwarded through `job-exec.stdin` (`input.stdin.type=service`,
+    /// set by `flux run`).
+    pub stdin_service: bool,
+    /// Serve simple PMI to the tasks (`-o pmi=off` turns it off).
+    pub pmi: bool,
+    /// Task ranks that run on a pseudo-terminal (`-o pty`: all; `pty.ranks=IDSET`;
+    /// `pty.interactive`: task 0).
+    pub pty: Vec<u32>,
+    /// The `cpu-affinity` option (empty: the default, `on`).
+    pub cpu_affinity: String,
+    /// The submitter's soft resource limits (`rlimit` shell option), name and value.
+    pub rlimits: Vec<(String, i64)>,
+    /// `signal` shell option (`--signal=SIG@TIME`): signal and seconds before the limit.
+    pub warning: Option<(i32, f64)>,
 }
 
 /// Why a job cannot be run.
@@ -94,15 +113,82 @@ pub fn plan(id: JobId, jobspec: &Jobspec, nnodes: u64, uri: &str) -> Result<Plan
             v.as_str()
                 .map(|p| render_path(p, id, jobspec, cwd.as_deref()))
         });
+    let option = |key: &str| jobspec.get_attribute(&format!("system.shell.options.{key}"));
+    let pmi = jobspec
+        .get_attribute("system.shell.options.pmi")
+        .is_none_or(|v| v.as_str() != Some("off"));
+    let flag = |key: &str| option(key).and_then(|v| v.as_bool()).unwrap_or(false);
+    let stdout_label = stdout_path.is_some() && flag("output.stdout.label");
+    // stderr shares a labeled stdout file unless it has its own.
+    let stderr_label = if option("output.stderr.path").is_some() {
+        flag("output.stderr.label")
+    } else {
+        stdout_label
+    };
+    let unbuffered = option("output.stdout.buffer.type")
+        .and_then(|v| v.as_str().map(str::to_string))
+        == Some("none".to_string());
+    let rlimits = option("rlimit")
+        .and_then(|v| v.as_object().cloned())
+        .map(|limits| {
+            limits
+                .iter()
+                .filter_map(|(name, v)| Some((name.clone(), v.as_i64()?)))
+                .collect()
+        })
+        .unwrap_or_default();
+    let warning = option("signal").map(|v| {
+        let signum = v.get("signum").and_then(|s| s.as_i64()).unwrap_or(10) as i32;
+        let timeleft = v.get("timeleft").and_then(|t| t.as_f64()).unwrap_or(60.0);
+        (signum, timeleft)
+    });
+    let stdin_service = stdin_path.is_none()
+        && option("input.stdin.type").and_then(|v| v.as_str().map(str::to_string))
+            == Some("service".to_string());
+    let ntasks = match &mode {
+        Mode::Tasks { ntasks, .. } => *ntasks,
+        Mode::Simulated(_) => 0,
+    };
+    let pty = option("pty")
+        .map(|v| pty_ranks(&v, ntasks))
+        .unwrap_or_default();
+    let cpu_affinity = option("cpu-affinity")
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default();
     Ok(Plan {
         mode,
+        stdin_service,
+        pty,
+        cpu_affinity,
         limit,
         env,
         cwd,
         stdout_path,
         stderr_path,
+        stdout_label,
+        stderr_label,
+        unbuffered,
         stdin_path,
+        pmi,
+        rlimits,
+        warning,
     })
+}
+
+/// The tasks the `pty` option puts on a terminal.
+fn pty_ranks(value: &serde_json::Value, ntasks: u32) -> Vec<u32> {
+    let ranks = match value.get("ranks") {
+        Some(serde_json::Value::Number(n)) => Some(n.to_string()),
+        Some(serde_json::Value::String(s)) => Some(s.clone()),
+        _ if value.get("interactive").is_some() => Some("0".to_string()),
+        _ => None,
+    };
+    match ranks.as_deref() {
+        None | Some("all") => (0..ntasks).collect(),
+        Some(text) => flux_proto::types::IdSet::parse(text)
+            .map(|ids| ids.iter().filter(|r| *r < ntasks).collect())
+            .unwrap_or_default(),
+    }
 }
 
 /// Expand `{{id}}` (and `{{jobid}}`, `{{id.dec}}`, `{{name}}`) in an output path, relative
@@ -162,6 +248,15 @@ mod tests {
         assert_eq!(plan.env["FLUX_URI"], "local:///x");
         assert_eq!(plan.env["FLUX_JOB_ID"], JobId(1 << 30).to_f58());
         assert_eq!(plan.stdout_path, None);
+    }
+
+    #[test]
+    fn pty_options_choose_tasks() {
+        use serde_json::json;
+        assert_eq!(pty_ranks(&json!(1), 3), [0, 1, 2]);
+        assert_eq!(pty_ranks(&json!({"interactive": 1}), 3), [0]);
+        assert_eq!(pty_ranks(&json!({"ranks": "1-5"}), 3), [1, 2]);
+        assert_eq!(pty_ranks(&json!({"ranks": 2}), 3), [2]);
     }
 
     #[test]

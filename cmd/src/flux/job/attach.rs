@@ -164,13 +164,89 @@ fn signal_name(sig: i32) -> String {
         .into_owned()
 }
 
+/// Send this process's stdin to tasks `ranks` (`all` or an idset) of job `id` once it has
+/// started, then end it (`flux run`). Returns when stdin is done or the job is.
+pub async fn forward_stdin(h: &Handle, id: JobId, ranks: &str) -> anyhow::Result<()> {
+    let mut events = Follower::job(h, id, "eventlog").await?;
+    loop {
+        match events.next().await? {
+            Some(e) if e.name == "start" => break,
+            Some(e) if e.name == "clean" => return Ok(()),
+            Some(_) => {}
+            None => return Ok(()),
+        }
+    }
+    // A plain thread: a blocked read of a terminal must not hold up the exit.
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<u8>>(4);
+    std::thread::spawn(move || {
+        use std::io::Read;
+        let mut buf = vec![0u8; 16 << 10];
+        let mut stdin = std::io::stdin().lock();
+        loop {
+            match stdin.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    if tx.blocking_send(buf[..n].to_vec()).is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+    });
+    let mut chars = flux_shell::jobshell::output::Utf8Chunks::default();
+    // Data goes to `ranks`; the end of input to every task, so none waits for more.
+    let send = |data: String, eof: bool| {
+        let to = if eof { "all" } else { ranks };
+        let body = serde_json::json!({ "id": id.0, "ranks": to, "data": data, "eof": eof });
+        async move { h.rpc_json_to::<_, Value>("job-exec.stdin", 0, &body).await }
+    };
+    while let Some(chunk) = rx.recv().await {
+        if send(chars.push(&chunk), false).await.is_err() {
+            return Ok(());
+        }
+    }
+    let _ = send(chars.finish(), true).await;
+    Ok(())
+}
+
 /// `flux job attach`.
 pub async fn run(h: &Handle, args: Args) -> anyhow::Result<i32> {
     let id = super::parse_id(&args.id)?;
     if args.verbose {
         eprintln!("jobid: {}", id.to_f58());
     }
-    attach(h, id, args.label_io, args.show_events).await
+    let attached = attach(h, id, args.label_io, args.show_events);
+    if !reads_forwarded_stdin(h, id).await {
+        return attached.await;
+    }
+    // The job's tasks read what its submitter forwards: forward ours too.
+    tokio::pin!(attached);
+    let forward = forward_stdin(h, id, "all");
+    tokio::pin!(forward);
+    let mut forwarding = true;
+    loop {
+        tokio::select! {
+            code = &mut attached => return code,
+            _ = &mut forward, if forwarding => forwarding = false,
+        }
+    }
+}
+
+/// Whether job `id` takes stdin from `flux run`/`flux job attach` (`input.stdin.type`
+/// is `service`).
+async fn reads_forwarded_stdin(h: &Handle, id: JobId) -> bool {
+    let key = format!("{}.jobspec", id.to_kvs());
+    let Ok(obj) = client::lookup(h, "primary", &key, 0, None).await else {
+        return false;
+    };
+    client::value_bytes(obj, &key)
+        .ok()
+        .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+        .and_then(|v| {
+            v.pointer("/attributes/system/shell/options/input/stdin/type")
+                .cloned()
+        })
+        .is_some_and(|t| t == "service")
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! `flux job SUBCMD`: work with one job at a time.
 
-mod attach;
+pub mod attach;
 mod control;
 mod eventlog;
 pub mod follow;
@@ -10,6 +10,7 @@ use anyhow::Context as _;
 use flux_proto::types::JobId;
 
 pub use attach::attach;
+pub use control::parse_signal;
 pub use info::submit_jobspec;
 
 use crate::util;
