@@ -7,6 +7,7 @@ pub mod attrs;
 mod builtin;
 pub mod config;
 pub mod logring;
+pub mod parent;
 mod route;
 pub mod services;
 mod supervisor;

@@ -1,6 +1,9 @@
 //! `fluxd`: the Flux broker daemon. Starts a broker (or, with `--test-size=N`, N brokers
 //! joined in a tree over loopback TCP, all actors of this one process), runs the initial
 //! program (or an interactive shell) with `FLUX_URI` set, and exits with its exit code.
+//! Started as a job of another instance, it becomes that instance's child (see `child`).
+
+mod child;
 
 use actix::prelude::*;
 use anyhow::{Context as _, bail};
@@ -34,6 +37,11 @@ struct Args {
     /// Do not load the default modules (an empty instance).
     #[arg(long = "no-modules")]
     no_modules: bool,
+
+    /// Run the job's batch script (fetched from the parent instance) as the initial
+    /// program, with COMMAND as its arguments (what `flux batch` jobs run).
+    #[arg(long = "batch-script")]
+    batch_script: bool,
 
     /// The initial program and its arguments (default: an interactive shell).
     #[arg(trailing_var_arg = true, value_name = "COMMAND")]
@@ -71,15 +79,45 @@ fn setattr<'a>(setattrs: &'a [(String, String)], name: &str) -> Option<&'a str> 
         .map(|(_, v)| v.as_str())
 }
 
-fn run(args: Args) -> anyhow::Result<i32> {
+fn run(mut args: Args) -> anyhow::Result<i32> {
     if let Some(path) = args.config_path.clone() {
         return run_from_config(args, &path);
     }
-    if args.test_size == 1
-        && let Some(pmi) = flux_shell::pmi::PmiClient::from_env()?
-    {
-        return run_from_pmi(args, pmi);
+    let pmi = match args.test_size {
+        1 => flux_shell::pmi::PmiClient::from_env()?,
+        _ => None,
+    };
+    let child = match child::parent_from_env() {
+        Some((uri, jobid)) if args.test_size == 1 => Some(child::Child::setup(
+            &uri,
+            &jobid,
+            args.batch_script,
+            pmi.is_some(),
+        )?),
+        _ => None,
+    };
+    if let Some(child) = &child {
+        // The command line's -S come after, so they win.
+        let attrs = child.setattrs.iter().map(|(k, v)| format!("{k}={v}"));
+        args.setattr.splice(0..0, attrs);
+        if let Some(script) = &child.script {
+            args.command.insert(0, script.display().to_string());
+        }
+    } else if args.batch_script {
+        bail!("--batch-script: not running as a job of a Flux instance");
     }
+    let code = match pmi {
+        Some(pmi) => run_from_pmi(args, pmi),
+        None => run_local(args),
+    };
+    if let Some(child) = child {
+        child.cleanup();
+    }
+    code
+}
+
+/// One process holding all the brokers of the instance (one, or `--test-size`).
+fn run_local(args: Args) -> anyhow::Result<i32> {
     let size = args.test_size;
     if size == 0 {
         bail!("--test-size must be at least 1");
