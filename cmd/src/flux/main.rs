@@ -1,5 +1,6 @@
 //! `flux`: the command line of the Flux resource manager. One file per subcommand.
 
+mod batch;
 mod bulksubmit;
 mod cancel;
 mod content;
@@ -55,6 +56,8 @@ enum Command {
     Run(run::Args),
     /// Submit one job per input
     Bulksubmit(bulksubmit::Args),
+    /// Submit a batch script to run in a new Flux instance
+    Batch(batch::Args),
     /// Follow jobs' output until they end
     Watch(watch::Args),
     /// Work with one job
@@ -119,6 +122,7 @@ impl Command {
             Command::Submit(_) => "submit",
             Command::Run(_) => "run",
             Command::Bulksubmit(_) => "bulksubmit",
+            Command::Batch(_) => "batch",
             Command::Watch(_) => "watch",
             Command::Job(_) => "job",
             Command::Jobs(_) => "jobs",
@@ -151,6 +155,7 @@ impl Command {
             Command::Submit(args) => util::block_on(submit::run(args)),
             Command::Run(args) => util::block_on(run::run(args)),
             Command::Bulksubmit(args) => util::block_on(bulksubmit::run(args)),
+            Command::Batch(args) => util::block_on(batch::run(args)),
             Command::Watch(args) => util::block_on(watch::run(args)),
             Command::Job(cmd) => util::block_on(job::run(cmd)),
             Command::Jobs(args) => util::block_on(jobs::run(args)),
