@@ -1,5 +1,6 @@
 //! `flux`: the command line of the Flux resource manager. One file per subcommand.
 
+mod alloc;
 mod batch;
 mod bulksubmit;
 mod cancel;
@@ -18,6 +19,7 @@ mod lsattr;
 mod module;
 mod overlay;
 mod ping;
+mod proxy;
 mod queue;
 mod r;
 mod resource;
@@ -58,6 +60,10 @@ enum Command {
     Bulksubmit(bulksubmit::Args),
     /// Submit a batch script to run in a new Flux instance
     Batch(batch::Args),
+    /// Allocate a new Flux instance for interactive use
+    Alloc(alloc::Args),
+    /// Run a command against the Flux instance of a running job
+    Proxy(proxy::Args),
     /// Follow jobs' output until they end
     Watch(watch::Args),
     /// Work with one job
@@ -123,6 +129,8 @@ impl Command {
             Command::Run(_) => "run",
             Command::Bulksubmit(_) => "bulksubmit",
             Command::Batch(_) => "batch",
+            Command::Alloc(_) => "alloc",
+            Command::Proxy(_) => "proxy",
             Command::Watch(_) => "watch",
             Command::Job(_) => "job",
             Command::Jobs(_) => "jobs",
@@ -156,6 +164,8 @@ impl Command {
             Command::Run(args) => util::block_on(run::run(args)),
             Command::Bulksubmit(args) => util::block_on(bulksubmit::run(args)),
             Command::Batch(args) => util::block_on(batch::run(args)),
+            Command::Alloc(args) => util::block_on(alloc::run(args)),
+            Command::Proxy(args) => util::block_on(proxy::run(args)),
             Command::Watch(args) => util::block_on(watch::run(args)),
             Command::Job(cmd) => util::block_on(job::run(cmd)),
             Command::Jobs(args) => util::block_on(jobs::run(args)),

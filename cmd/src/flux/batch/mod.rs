@@ -34,6 +34,8 @@ impl InstanceOpts {
     pub fn jobspec(&self, fluxd_args: &[String]) -> anyhow::Result<Jobspec> {
         let mut opts = self.opts.clone();
         let nodes = *opts.nodes.get_or_insert(1);
+        // As in flux-core, where the job's command is `flux broker`.
+        opts.job_name.get_or_insert_with(|| "flux".to_string());
         let mut command = vec![crate::start::fluxd_path().display().to_string()];
         command.extend(self.broker_opts.iter().cloned());
         command.extend(fluxd_args.iter().cloned());
