@@ -20,6 +20,7 @@ mod module;
 mod overlay;
 mod ping;
 mod proxy;
+mod pstree;
 mod queue;
 mod r;
 mod resource;
@@ -64,6 +65,8 @@ enum Command {
     Alloc(alloc::Args),
     /// Run a command against the Flux instance of a running job
     Proxy(proxy::Args),
+    /// Show the tree of jobs and child instances
+    Pstree(pstree::Args),
     /// Follow jobs' output until they end
     Watch(watch::Args),
     /// Work with one job
@@ -131,6 +134,7 @@ impl Command {
             Command::Batch(_) => "batch",
             Command::Alloc(_) => "alloc",
             Command::Proxy(_) => "proxy",
+            Command::Pstree(_) => "pstree",
             Command::Watch(_) => "watch",
             Command::Job(_) => "job",
             Command::Jobs(_) => "jobs",
@@ -166,6 +170,7 @@ impl Command {
             Command::Batch(args) => util::block_on(batch::run(args)),
             Command::Alloc(args) => util::block_on(alloc::run(args)),
             Command::Proxy(args) => util::block_on(proxy::run(args)),
+            Command::Pstree(args) => util::block_on(pstree::run(args)),
             Command::Watch(args) => util::block_on(watch::run(args)),
             Command::Job(cmd) => util::block_on(job::run(cmd)),
             Command::Jobs(args) => util::block_on(jobs::run(args)),
