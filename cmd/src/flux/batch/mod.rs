@@ -49,7 +49,7 @@ impl InstanceOpts {
 
 /// Submit a batch job.
 #[derive(Parser, Debug, Clone)]
-#[command(name = "batch", infer_long_args = true)]
+#[command(name = "batch", infer_long_args = true, args_override_self = true)]
 pub struct Args {
     #[command(flatten)]
     pub inst: InstanceOpts,
