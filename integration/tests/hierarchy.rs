@@ -465,3 +465,76 @@ fn a_multi_node_batch_job_is_one_instance_across_its_nodes() {
     assert_eq!(lines[2..], ["0", "1"], "{out}");
     assert_eq!(inst.shutdown(), 0);
 }
+
+#[test]
+fn tree_runs_jobs_over_a_hierarchy_with_a_policy_per_level() {
+    let dir = tempfile::tempdir().unwrap();
+    let inst = instance_8_cores(dir.path());
+    let log = dir.path().join("jobs.log");
+    let cmd = format!(
+        "echo $(flux getattr instance-level) $(flux module list | grep -c sched-fluxion) \
+         $(flux module list | grep -c sched-simple) >> {}",
+        log.display()
+    );
+    let perf = dir.path().join("tree.out");
+    ok_in(
+        &inst,
+        dir.path(),
+        &[
+            "tree",
+            "-T2x2",
+            "-J",
+            "5",
+            "-N",
+            "1",
+            "-c",
+            "4",
+            "-Q",
+            "easy:fcfs",
+            "-o",
+            perf.to_str().unwrap(),
+            "sh",
+            "-c",
+            &cmd,
+        ],
+    );
+    // Every job ran in a leaf (level 2), under fluxion.
+    let lines = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(lines.lines().collect::<Vec<_>>(), ["2 2 0"; 5], "{lines}");
+    let perf = std::fs::read_to_string(&perf).unwrap();
+    let ids: Vec<&str> = perf
+        .lines()
+        .map(|l| l.split_whitespace().next().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "TreeID", "tree", "tree.1", "tree.1.1", "tree.1.2", "tree.2", "tree.2.1", "tree.2.2"
+        ]
+    );
+    let njobs: Vec<&str> = perf
+        .lines()
+        .skip(1)
+        .map(|l| l.split_whitespace().nth(4).unwrap())
+        .collect();
+    assert_eq!(njobs, ["5", "3", "2", "1", "2", "1", "1"]);
+    // The levels ran fluxion with the policies asked for; the tree is gone.
+    assert_eq!(inst.ok(&["jobs", "-no", "{name}"]), "");
+    let out = flux_in(
+        &inst,
+        dir.path(),
+        &["tree", "-T2", "-Q", "easy:fcfs", "true"],
+    );
+    assert!(
+        stderr(&out).contains("flux-tree: ERROR: 2 queue policies for 1 level(s)"),
+        "{}",
+        stderr(&out)
+    );
+    let out = flux_in(&inst, dir.path(), &["tree", "-T4", "-c", "2", "true"]);
+    assert!(
+        stderr(&out).contains("cannot split 2 core(s)"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(inst.shutdown(), 0);
+}

@@ -29,6 +29,7 @@ mod setattr;
 mod shutdown;
 mod start;
 mod submit;
+mod tree;
 mod uptime;
 mod util;
 mod version;
@@ -67,6 +68,8 @@ enum Command {
     Proxy(proxy::Args),
     /// Show the tree of jobs and child instances
     Pstree(pstree::Args),
+    /// Run jobs over a hierarchy of Flux instances of a given shape
+    Tree(tree::Args),
     /// Follow jobs' output until they end
     Watch(watch::Args),
     /// Work with one job
@@ -135,6 +138,7 @@ impl Command {
             Command::Alloc(_) => "alloc",
             Command::Proxy(_) => "proxy",
             Command::Pstree(_) => "pstree",
+            Command::Tree(_) => "tree",
             Command::Watch(_) => "watch",
             Command::Job(_) => "job",
             Command::Jobs(_) => "jobs",
@@ -171,6 +175,7 @@ impl Command {
             Command::Alloc(args) => util::block_on(alloc::run(args)),
             Command::Proxy(args) => util::block_on(proxy::run(args)),
             Command::Pstree(args) => util::block_on(pstree::run(args)),
+            Command::Tree(args) => util::block_on(tree::run(args)),
             Command::Watch(args) => util::block_on(watch::run(args)),
             Command::Job(cmd) => util::block_on(job::run(cmd)),
             Command::Jobs(args) => util::block_on(jobs::run(args)),
