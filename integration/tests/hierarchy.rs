@@ -472,8 +472,9 @@ fn tree_runs_jobs_over_a_hierarchy_with_a_policy_per_level() {
     let inst = instance_8_cores(dir.path());
     let log = dir.path().join("jobs.log");
     let cmd = format!(
-        "echo $(flux getattr instance-level) $(flux module list | grep -c sched-fluxion) \
-         $(flux module list | grep -c sched-simple) >> {}",
+        "policy() {{ flux module stats sched-fluxion-qmanager | grep -o 'queue-policy=[a-z]*'; }}; \
+         echo $(flux getattr instance-level) $(policy) \
+         $(FLUX_URI=$(flux getattr parent-uri) policy) >> {}",
         log.display()
     );
     let perf = dir.path().join("tree.out");
@@ -498,9 +499,14 @@ fn tree_runs_jobs_over_a_hierarchy_with_a_policy_per_level() {
             &cmd,
         ],
     );
-    // Every job ran in a leaf (level 2), under fluxion.
+    // Every job ran in a leaf (level 2), under fluxion with the leaves' policy, below an
+    // instance with the first level's.
     let lines = std::fs::read_to_string(&log).unwrap();
-    assert_eq!(lines.lines().collect::<Vec<_>>(), ["2 2 0"; 5], "{lines}");
+    assert_eq!(
+        lines.lines().collect::<Vec<_>>(),
+        ["2 queue-policy=fcfs queue-policy=easy"; 5],
+        "{lines}"
+    );
     let perf = std::fs::read_to_string(&perf).unwrap();
     let ids: Vec<&str> = perf
         .lines()
@@ -518,7 +524,7 @@ fn tree_runs_jobs_over_a_hierarchy_with_a_policy_per_level() {
         .map(|l| l.split_whitespace().nth(4).unwrap())
         .collect();
     assert_eq!(njobs, ["5", "3", "2", "1", "2", "1", "1"]);
-    // The levels ran fluxion with the policies asked for; the tree is gone.
+    // The tree is gone.
     assert_eq!(inst.ok(&["jobs", "-no", "{name}"]), "");
     let out = flux_in(
         &inst,
