@@ -544,3 +544,39 @@ fn tree_runs_jobs_over_a_hierarchy_with_a_policy_per_level() {
     );
     assert_eq!(inst.shutdown(), 0);
 }
+
+#[test]
+fn alloc_without_a_command_gives_a_shell_on_the_terminal() {
+    // `script` runs flux alloc on a pseudo-terminal, as a user at a terminal would.
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!("skipped: no `script` command");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let inst = Instance::start(&[]);
+    let flux = bin_dir().join("flux");
+    let mut child = Command::new("script")
+        .args([
+            "-qec",
+            &format!("{} alloc -n1", flux.display()),
+            "/dev/null",
+        ])
+        .env("FLUX_URI", inst.uri())
+        .env("SHELL", "/bin/sh")
+        .env("PATH", format!("{}:/usr/bin:/bin", bin_dir().display()))
+        .current_dir(dir.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write as _;
+    let mut stdin = child.stdin.take().unwrap();
+    stdin
+        .write_all(b"echo level=$(flux getattr instance-level)\nexit 5\n")
+        .unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(5));
+    assert!(stdout(&out).contains("level=1"), "{}", stdout(&out));
+    assert_eq!(inst.shutdown(), 0);
+}
