@@ -108,14 +108,31 @@ pub async fn resolve(h: &Handle, target: &str) -> anyhow::Result<String> {
     uri.with_context(|| format!("invalid target '{target}'"))
 }
 
-/// Run `command` (default `$SHELL`) with `FLUX_URI=uri`; its exit code.
+/// Run `command` (default `$SHELL`) with `FLUX_URI=uri`; its exit code. Like a shell, we
+/// ignore the terminal's SIGINT and SIGQUIT meanwhile: they are the command's to handle,
+/// and we still have work to do when it exits.
 pub fn run_in(uri: &str, command: &[String]) -> anyhow::Result<i32> {
+    use std::os::unix::process::CommandExt;
     let shell = std::env::var("SHELL").unwrap_or_else(|_| "/bin/sh".into());
     let argv = match command {
         [] => vec![shell],
         argv => argv.to_vec(),
     };
-    let status = std::process::Command::new(&argv[0])
+    // SAFETY: signal() only changes this process's dispositions.
+    unsafe {
+        libc::signal(libc::SIGINT, libc::SIG_IGN);
+        libc::signal(libc::SIGQUIT, libc::SIG_IGN);
+    }
+    let mut cmd = std::process::Command::new(&argv[0]);
+    // SAFETY: between fork and exec we only call signal(), which is async-signal-safe.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::signal(libc::SIGINT, libc::SIG_DFL);
+            libc::signal(libc::SIGQUIT, libc::SIG_DFL);
+            Ok(())
+        });
+    }
+    let status = cmd
         .args(&argv[1..])
         .env("FLUX_URI", uri)
         .env_remove("FLUX_JOB_ID")
