@@ -187,6 +187,9 @@ fn a_child_instance_knows_its_parent() {
 fn a_child_schedules_only_its_parent_jobs_resources() {
     let dir = tempfile::tempdir().unwrap();
     let inst = instance_8_cores(dir.path());
+    // Cores 0-1 busy, so the batch job gets others.
+    let sleeper = inst.ok(&["submit", "-c2", "sleep", "300"]);
+    inst.ok(&["job", "wait-event", "-t", "60", sleeper.trim(), "start"]);
     let id = ok_in(
         &inst,
         dir.path(),
@@ -198,7 +201,7 @@ fn a_child_schedules_only_its_parent_jobs_resources() {
             "sh",
             "-c",
             "flux resource info; flux run -n3 true && echo three ok; \
-             flux run -n4 true || echo four refused",
+             flux run -n4 true || echo four refused; flux kvs get resource.R",
         ],
     );
     let id = id.trim();
@@ -207,6 +210,17 @@ fn a_child_schedules_only_its_parent_jobs_resources() {
     assert!(out.starts_with("1 Nodes, 3 Cores, 0 GPUs\n"), "{out}");
     assert!(out.contains("three ok\n"), "{out}");
     assert!(out.contains("four refused\n"), "{out}");
+    // The child's R is the job's R: the same cores of the same node, as rank 0.
+    let cores = |r: &str| {
+        let r: serde_json::Value = serde_json::from_str(r).unwrap();
+        let node = &r["execution"]["R_lite"][0];
+        (node["rank"].clone(), node["children"]["core"].clone())
+    };
+    let child_r = out.lines().last().unwrap();
+    let job_r = inst.ok(&["job", "info", id, "R"]);
+    assert_eq!(cores(child_r), cores(&job_r));
+    assert_eq!(cores(child_r).1, "2-4");
+    inst.ok(&["cancel", sleeper.trim()]);
     assert_eq!(inst.shutdown(), 0);
 }
 
