@@ -9,6 +9,10 @@ pub struct Program {
     pub argv: Vec<String>,
     /// The instance's `local://` URI, given to the program as `FLUX_URI`.
     pub uri: String,
+    /// Run it in a process group of its own (in a child instance, so that the signal
+    /// the parent sends the broker's group reaches the broker first, which stops the
+    /// instance's jobs before it passes the signal on).
+    pub own_group: bool,
 }
 
 /// Job and launcher variables a program of *this* instance must not inherit from an
@@ -22,6 +26,9 @@ const SCRUBBED_VARS: &[&str] = &[
     "FLUX_TASK_LOCAL_ID",
     "FLUX_KVS_NAMESPACE",
     "FLUX_PROXY_REMOTE",
+    "PMI_FD",
+    "PMI_RANK",
+    "PMI_SIZE",
 ];
 
 /// Start the program with stdio inherited.
@@ -34,6 +41,9 @@ pub fn spawn(program: &Program) -> io::Result<Child> {
     command.args(args).env("FLUX_URI", &program.uri);
     for var in SCRUBBED_VARS {
         command.env_remove(var);
+    }
+    if program.own_group {
+        command.process_group(0);
     }
     command.spawn()
 }

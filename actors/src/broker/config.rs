@@ -63,6 +63,9 @@ const SETTABLE_AT_START: &[&str] = &[
     "tbon.topo",
     "tbon.fanout",
     "log-ring-size",
+    "parent-uri",
+    "parent-kvs-namespace",
+    "instance-level",
 ];
 
 /// Build the attribute table: defaults, then `-S` settings. Values that depend on the
@@ -77,15 +80,13 @@ pub fn initial_attrs(config: &BrokerConfig, owner: u32, pid: u32) -> Result<Attr
         "broker.rc1_path",
         "broker.rc3_path",
         "broker.rc2_none",
+        // Set by fluxd when the instance runs as a job of another one.
+        "parent-uri",
+        "parent-kvs-namespace",
     ] {
         attrs.define_unset(name, false);
     }
-    for name in [
-        "parent-uri",
-        "parent-kvs-namespace",
-        "tbon.endpoint",
-        "tbon.parent-endpoint",
-    ] {
+    for name in ["tbon.endpoint", "tbon.parent-endpoint"] {
         attrs.define_unset(name, true);
     }
     attrs.set_default("tbon.topo", "kary:32");
@@ -95,6 +96,7 @@ pub fn initial_attrs(config: &BrokerConfig, owner: u32, pid: u32) -> Result<Attr
     attrs.set_default("broker.quorum", config.size.to_string());
     attrs.set_default("rundir-cleanup", "1");
     attrs.set_default("statedir-cleanup", "1");
+    attrs.set_default("instance-level", "0");
 
     let hostname = hostname();
     attrs.set_readonly("rank", config.rank.to_string());
@@ -106,7 +108,6 @@ pub fn initial_attrs(config: &BrokerConfig, owner: u32, pid: u32) -> Result<Attr
     attrs.set_readonly("broker.mapping", format!("[[0,1,{},1]]", config.size));
     attrs.set_readonly("broker.starttime", format!("{:.6}", now()));
     attrs.set_readonly("hostname", hostname);
-    attrs.set_readonly("instance-level", "0");
     attrs.set_readonly("jobid-path", "/");
 
     // Applied last, so that read-only attributes refuse them.

@@ -7,6 +7,7 @@ pub mod attrs;
 mod builtin;
 pub mod config;
 pub mod logring;
+pub mod parent;
 mod route;
 pub mod services;
 mod supervisor;
@@ -98,7 +99,8 @@ pub struct Broker {
     /// Children whose whole subtree is up.
     children_ready: HashSet<u32>,
     /// The pid of the running initial program.
-    rc2_pid: Option<u32>,
+    /// The initial program's pid, negated when it leads its own process group.
+    rc2_pid: Option<i32>,
     exit_code: i32,
 }
 
@@ -432,12 +434,18 @@ impl Broker {
             _ => vec![std::env::var("SHELL").unwrap_or_else(|_| "/bin/sh".to_string())],
         };
         let uri = self.attrs.get("local-uri").unwrap_or_default().to_string();
+        let own_group = self.attrs.get("parent-uri").is_ok();
         match runat::spawn(&Program {
             argv: argv.clone(),
             uri,
+            own_group,
         }) {
             Ok(child) => {
-                self.rc2_pid = child.id();
+                // A negative pid signals the program's whole process group.
+                self.rc2_pid = child.id().map(|pid| match own_group {
+                    true => -(pid as i32),
+                    false => pid as i32,
+                });
                 ctx.spawn(runat::wait(child).into_actor(self).map(|code, act, ctx| {
                     act.rc2_pid = None;
                     act.shutdown(code, ctx);
@@ -690,9 +698,10 @@ impl Handler<Signal> for Broker {
     fn handle(&mut self, Signal(signum): Signal, ctx: &mut Context<Self>) {
         match self.rc2_pid {
             // The terminal already sent SIGINT to the initial program (same process group).
-            Some(_) if signum == libc::SIGINT => {}
+            Some(pid) if signum == libc::SIGINT && pid > 0 => {}
             Some(pid) => {
-                // SAFETY: kill has no memory preconditions; pid is our live child.
+                // SAFETY: kill has no memory preconditions; pid is our live child (or,
+                // negative, its process group).
                 unsafe { libc::kill(pid as libc::pid_t, signum) };
             }
             None => {

@@ -1,5 +1,7 @@
 //! `flux`: the command line of the Flux resource manager. One file per subcommand.
 
+mod alloc;
+mod batch;
 mod bulksubmit;
 mod cancel;
 mod content;
@@ -17,6 +19,8 @@ mod lsattr;
 mod module;
 mod overlay;
 mod ping;
+mod proxy;
+mod pstree;
 mod queue;
 mod r;
 mod resource;
@@ -25,6 +29,7 @@ mod setattr;
 mod shutdown;
 mod start;
 mod submit;
+mod tree;
 mod uptime;
 mod util;
 mod version;
@@ -55,6 +60,16 @@ enum Command {
     Run(run::Args),
     /// Submit one job per input
     Bulksubmit(bulksubmit::Args),
+    /// Submit a batch script to run in a new Flux instance
+    Batch(batch::Args),
+    /// Allocate a new Flux instance for interactive use
+    Alloc(alloc::Args),
+    /// Run a command against the Flux instance of a running job
+    Proxy(proxy::Args),
+    /// Show the tree of jobs and child instances
+    Pstree(pstree::Args),
+    /// Run jobs over a hierarchy of Flux instances of a given shape
+    Tree(tree::Args),
     /// Follow jobs' output until they end
     Watch(watch::Args),
     /// Work with one job
@@ -119,6 +134,11 @@ impl Command {
             Command::Submit(_) => "submit",
             Command::Run(_) => "run",
             Command::Bulksubmit(_) => "bulksubmit",
+            Command::Batch(_) => "batch",
+            Command::Alloc(_) => "alloc",
+            Command::Proxy(_) => "proxy",
+            Command::Pstree(_) => "pstree",
+            Command::Tree(_) => "tree",
             Command::Watch(_) => "watch",
             Command::Job(_) => "job",
             Command::Jobs(_) => "jobs",
@@ -151,6 +171,11 @@ impl Command {
             Command::Submit(args) => util::block_on(submit::run(args)),
             Command::Run(args) => util::block_on(run::run(args)),
             Command::Bulksubmit(args) => util::block_on(bulksubmit::run(args)),
+            Command::Batch(args) => util::block_on(batch::run(args)),
+            Command::Alloc(args) => util::block_on(alloc::run(args)),
+            Command::Proxy(args) => util::block_on(proxy::run(args)),
+            Command::Pstree(args) => util::block_on(pstree::run(args)),
+            Command::Tree(args) => util::block_on(tree::run(args)),
             Command::Watch(args) => util::block_on(watch::run(args)),
             Command::Job(cmd) => util::block_on(job::run(cmd)),
             Command::Jobs(args) => util::block_on(jobs::run(args)),

@@ -43,7 +43,7 @@ pub struct Args {
 }
 
 /// The broker daemon next to this executable, or `fluxd` from PATH.
-fn fluxd_path() -> PathBuf {
+pub fn fluxd_path() -> PathBuf {
     std::env::current_exe()
         .ok()
         .and_then(|exe| exe.parent().map(|dir| dir.join("fluxd")))

@@ -1,6 +1,10 @@
 //! `fluxd`: the Flux broker daemon. Starts a broker (or, with `--test-size=N`, N brokers
 //! joined in a tree over loopback TCP, all actors of this one process), runs the initial
 //! program (or an interactive shell) with `FLUX_URI` set, and exits with its exit code.
+//! Started as a job of another instance, it becomes that instance's child (see `child`).
+
+mod child;
+mod teardown;
 
 use actix::prelude::*;
 use anyhow::{Context as _, bail};
@@ -34,6 +38,11 @@ struct Args {
     /// Do not load the default modules (an empty instance).
     #[arg(long = "no-modules")]
     no_modules: bool,
+
+    /// Run the job's batch script (fetched from the parent instance) as the initial
+    /// program, with COMMAND as its arguments (what `flux batch` jobs run).
+    #[arg(long = "batch-script")]
+    batch_script: bool,
 
     /// The initial program and its arguments (default: an interactive shell).
     #[arg(trailing_var_arg = true, value_name = "COMMAND")]
@@ -71,15 +80,70 @@ fn setattr<'a>(setattrs: &'a [(String, String)], name: &str) -> Option<&'a str> 
         .map(|(_, v)| v.as_str())
 }
 
-fn run(args: Args) -> anyhow::Result<i32> {
+fn run(mut args: Args) -> anyhow::Result<i32> {
     if let Some(path) = args.config_path.clone() {
         return run_from_config(args, &path);
     }
-    if args.test_size == 1
-        && let Some(pmi) = flux_shell::pmi::PmiClient::from_env()?
-    {
-        return run_from_pmi(args, pmi);
+    let pmi = match args.test_size {
+        1 => flux_shell::pmi::PmiClient::from_env()?,
+        _ => None,
+    };
+    let child = match child::parent_from_env() {
+        Some((uri, jobid)) if args.test_size == 1 => Some(child::Child::setup(
+            &uri,
+            &jobid,
+            args.batch_script,
+            pmi.is_some(),
+        )?),
+        _ => None,
+    };
+    if let Some(child) = &child {
+        // The command line's -S come after, so they win.
+        let attrs = child.setattrs.iter().map(|(k, v)| format!("{k}={v}"));
+        args.setattr.splice(0..0, attrs);
+        if let Some(script) = &child.script {
+            args.command.insert(0, script.display().to_string());
+        }
+    } else if args.batch_script {
+        bail!("--batch-script: not running as a job of a Flux instance");
     }
+    // A child instance stops its jobs before it stops (see `teardown`): it must know
+    // its own socket, so it picks its rundir here.
+    let mut rundir = None;
+    if child.is_some() && !args.setattr.iter().any(|s| s.starts_with("rundir=")) {
+        let dir = BrokerDir::prepare(None).context("cannot create rundir")?;
+        args.setattr.push(format!("rundir={}", dir.path.display()));
+        rundir = Some(dir);
+    }
+    let code = match pmi {
+        Some(pmi) => run_from_pmi(args, pmi, child.is_some()),
+        None => run_local(args, child.is_some()),
+    };
+    if let Some(child) = child {
+        child.cleanup();
+    }
+    if let Some(dir) = rundir {
+        let _ = std::fs::remove_dir_all(&dir.path);
+    }
+    // A child instance stopped by its parent did not succeed, whatever its initial
+    // program made of the signal.
+    match (code, teardown::stopped_by()) {
+        (Ok(0), Some(signum)) => Ok(128 + signum),
+        (code, _) => code,
+    }
+}
+
+/// This broker's `local://` URI, when the command line fixes it.
+fn local_uri(setattrs: &[(String, String)], rank: u32) -> Option<String> {
+    match (setattr(setattrs, "local-uri"), setattr(setattrs, "rundir")) {
+        (Some(uri), _) => Some(uri.to_string()),
+        (None, Some(dir)) => Some(format!("local://{dir}/local-{rank}")),
+        (None, None) => None,
+    }
+}
+
+/// One process holding all the brokers of the instance (one, or `--test-size`).
+fn run_local(args: Args, is_child: bool) -> anyhow::Result<i32> {
     let size = args.test_size;
     if size == 0 {
         bail!("--test-size must be at least 1");
@@ -107,6 +171,7 @@ fn run(args: Args) -> anyhow::Result<i32> {
         }
     }
     let overlays = overlay_configs(&topo)?;
+    let teardown = is_child.then(|| local_uri(&setattrs, 0)).flatten();
     let system = System::new();
     let launched = system.block_on(async move {
         let tracer = Tracer::default().start();
@@ -130,7 +195,7 @@ fn run(args: Args) -> anyhow::Result<i32> {
             root.get_or_insert(broker);
         }
         if let Some(root) = root {
-            forward_signals(root);
+            forward_signals(root, teardown);
         }
         anyhow::Ok(())
     });
@@ -201,7 +266,7 @@ fn run_from_config(args: Args, path: &std::path::Path) -> anyhow::Result<i32> {
     let system = System::new();
     system.block_on(async move {
         let broker = Broker::launch(config, overlay, Tracer::default().start())?;
-        forward_signals(broker);
+        forward_signals(broker, None);
         anyhow::Ok(())
     })?;
     Ok(system.run_with_code()?)
@@ -212,7 +277,11 @@ fn run_from_config(args: Args, path: &std::path::Path) -> anyhow::Result<i32> {
 /// its endpoint ("business card") under its rank, rank 0 also the instance key; after the
 /// barrier each reads its parent's card. `FLUX_IPADDR` sets the address to listen on
 /// (default 127.0.0.1).
-fn run_from_pmi(args: Args, mut pmi: flux_shell::pmi::PmiClient) -> anyhow::Result<i32> {
+fn run_from_pmi(
+    args: Args,
+    mut pmi: flux_shell::pmi::PmiClient,
+    is_child: bool,
+) -> anyhow::Result<i32> {
     let (rank, size) = (pmi.rank, pmi.size);
     let mut setattrs = parse_setattrs(&args.setattr)?;
     let topo = match setattr(&setattrs, "tbon.topo") {
@@ -253,6 +322,7 @@ fn run_from_pmi(args: Args, mut pmi: flux_shell::pmi::PmiClient) -> anyhow::Resu
     if !kvsname.is_empty() {
         setattrs.push(("jobid".into(), kvsname));
     }
+    let teardown = is_child.then(|| local_uri(&setattrs, rank)).flatten();
     let overlay = (size > 1).then_some(OverlayConfig {
         key,
         listener,
@@ -275,7 +345,7 @@ fn run_from_pmi(args: Args, mut pmi: flux_shell::pmi::PmiClient) -> anyhow::Resu
     let system = System::new();
     system.block_on(async move {
         let broker = Broker::launch(config, overlay, Tracer::default().start())?;
-        forward_signals(broker);
+        forward_signals(broker, teardown);
         anyhow::Ok(())
     })?;
     Ok(system.run_with_code()?)
@@ -334,20 +404,31 @@ fn raise_fd_limit() {
     }
 }
 
-/// Hand SIGINT, SIGTERM and SIGHUP to the broker, which decides what they mean.
-fn forward_signals(broker: Addr<Broker>) {
+/// Hand SIGINT, SIGTERM, SIGHUP and SIGALRM (a parent's time limit) to the broker, which
+/// decides what they mean. A child instance (`teardown`: its own URI) first stops its jobs.
+fn forward_signals(broker: Addr<Broker>, teardown: Option<String>) {
     use tokio::signal::unix::{SignalKind, signal};
     for (kind, signum) in [
         (SignalKind::interrupt(), libc::SIGINT),
         (SignalKind::terminate(), libc::SIGTERM),
         (SignalKind::hangup(), libc::SIGHUP),
+        (SignalKind::alarm(), libc::SIGALRM),
     ] {
         let broker = broker.clone();
         let Ok(mut stream) = signal(kind) else {
             continue;
         };
+        let teardown = teardown.clone();
         actix::spawn(async move {
             while stream.recv().await.is_some() {
+                if teardown.is_some() && signum != libc::SIGHUP {
+                    teardown::STOPPED_BY.store(signum, std::sync::atomic::Ordering::Relaxed);
+                }
+                if let Some(uri) = &teardown
+                    && let Err(e) = teardown::stop_jobs(uri).await
+                {
+                    eprintln!("fluxd: cannot stop the instance's jobs: {e:#}");
+                }
                 broker.do_send(Signal(signum));
             }
         });

@@ -1,8 +1,11 @@
 //! `resource`: the instance's resource inventory. Loaded on every rank; rank 0 holds the
 //! [`Inventory`] and serves the requests, the other ranks report what they have.
 //!
-//! R comes from `-Sresource.path=FILE` (an R JSON file, e.g. to simulate a big machine),
-//! or else from hwloc discovery on each rank (`-Sresource.hwloc-xml=FILE` or
+//! R comes from `-Sresource.path=FILE` (an R JSON file, e.g. to simulate a big machine);
+//! or, in an instance that runs as a job of another (`parent-uri` and `jobid` set), from
+//! the parent job's R (`job.<id>.R` in the parent's KVS), each rank taking its node of it,
+//! so the instance never schedules anything outside its parent job's resources; or else
+//! from hwloc discovery on each rank (`-Sresource.hwloc-xml=FILE` or
 //! `HWLOC_XMLFILE` simulate a machine), sent to rank 0 with `resource.register`. Once R is
 //! complete it is written to the KVS key `resource.R`.
 //!
@@ -32,6 +35,7 @@ pub use inventory::{DrainInfo, DrainMode, Inventory, ResourceError};
 
 use super::{ModuleContext, ModuleHandle, RpcClient};
 use crate::broker::Broker;
+use crate::broker::parent::{ParentJob, node_for_rank};
 use crate::msg::{Deliver, Log, Route, Stop};
 use crate::tracer::Probe;
 
@@ -77,8 +81,40 @@ fn discover(xml: Option<&str>, rank: u32, hostname: &str) -> Result<ResourceSet,
     Ok(machine.to_resource_set(rank, hostname))
 }
 
-/// What to discover once started: (hwloc XML file, host name).
-type Discovery = (Option<String>, String);
+/// Where a rank finds its resources once started.
+enum Discovery {
+    /// hwloc: an XML file or this host, and the host name.
+    Hwloc(Option<String>, String),
+    /// The enclosing instance's job R; rank 0 also publishes this instance's URI there.
+    Parent(ParentJob, Option<String>),
+}
+
+impl Discovery {
+    fn run(self, rank: u32) -> Result<ResourceSet, String> {
+        match self {
+            Discovery::Hwloc(xml, host) => discover(xml.as_deref(), rank, &host),
+            Discovery::Parent(parent, uri) => from_parent(&parent, rank, uri.as_deref()),
+        }
+    }
+}
+
+/// This rank's node of the parent job's R (rpcs on a private runtime: this runs on the
+/// discovery thread).
+fn from_parent(parent: &ParentJob, rank: u32, uri: Option<&str>) -> Result<ResourceSet, String> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("resource: {e}"))?;
+    rt.block_on(async {
+        let h = parent.connect().await?;
+        let r = parent.r(&h).await?;
+        if let Some(uri) = uri {
+            parent.publish_uri(&h, uri).await?;
+        }
+        node_for_rank(&r, rank)
+    })
+    .map_err(|e| format!("resource: {e}"))
+}
 
 /// Start the module (no arguments).
 pub fn start(ctx: ModuleContext) -> Result<ModuleHandle, String> {
@@ -101,13 +137,22 @@ pub fn start(ctx: ModuleContext) -> Result<ModuleHandle, String> {
         Ok(_) => Some(ResourceSet::new()),
         Err(_) => None,
     };
-    // Discovery (tens of ms) happens on a blocking thread once started, not here on the
+    let parent = ParentJob::from_attrs(&ctx.attrs)
+        .transpose()
+        .map_err(|e| format!("resource: {e}"))?;
+    // Discovery (tens of ms) happens on a plain thread once started, not here on the
     // broker's thread, so that the instance is usable at once.
-    let discovery = configured.is_none().then(|| {
-        (
+    let discovery = configured.is_none().then(|| match parent {
+        Some(parent) => Discovery::Parent(
+            parent,
+            (ctx.rank == 0)
+                .then(|| ctx.attrs.get("local-uri").ok().map(str::to_string))
+                .flatten(),
+        ),
+        None => Discovery::Hwloc(
             ctx.attrs.get("resource.hwloc-xml").ok().map(str::to_string),
             hostname.clone(),
-        )
+        ),
     });
     let inv = (ctx.rank == 0).then(|| match configured {
         Some(r) => Inventory::configured(r, size),
@@ -216,13 +261,13 @@ impl Actor for Resource {
             self.rpc.notify("event.subscribe", self.rank, body);
         }
         match self.discovery.take() {
-            Some((xml, host)) => {
+            Some(discovery) => {
                 let (me, rank) = (ctx.address(), self.rank);
                 // A plain thread, not the runtime's blocking pool: an instance that is
                 // already done need not wait for discovery to finish before it exits.
                 let spawned = std::thread::Builder::new()
                     .name("hwloc-discovery".into())
-                    .spawn(move || me.do_send(Discovered(discover(xml.as_deref(), rank, &host))));
+                    .spawn(move || me.do_send(Discovered(discovery.run(rank))));
                 if let Err(e) = spawned {
                     self.log(2, format!("resource: cannot start discovery: {e}"));
                 }

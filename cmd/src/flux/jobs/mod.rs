@@ -1,7 +1,7 @@
 //! `flux jobs [OPTIONS] [JOBID...]`: list jobs from the `job-list` service.
 
-mod fields;
-mod filter;
+pub mod fields;
+pub mod filter;
 pub mod format;
 mod named;
 mod output;
