@@ -1,0 +1,279 @@
+//! The sampled ring of recent messages a broker routed, with the sampler that decides which
+//! messages go in. Deciding costs one counter step; only a sampled message is copied.
+
+use std::collections::VecDeque;
+
+use serde::{Deserialize, Serialize};
+
+/// One routed message, as the trace shows it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TraceEntry {
+    /// Position in this broker's ring (a cursor for "what is new").
+    pub seq: u64,
+    /// Wall-clock time, seconds since the epoch.
+    pub time: f64,
+    pub rank: u32,
+    /// request, response, event or control.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub topic: String,
+    pub from: String,
+    pub to: String,
+    /// Payload bytes.
+    pub size: usize,
+    /// For a response: microseconds since its request passed this broker.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub latency_us: Option<f64>,
+    /// The job the message is about, when its payload names one.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub job: Option<u64>,
+    #[serde(skip_serializing_if = "is_zero", default)]
+    pub errnum: i32,
+}
+
+fn is_zero(n: &i32) -> bool {
+    *n == 0
+}
+
+/// What a reader wants from the ring.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct TraceFilter {
+    /// Entries with a sequence number above this one.
+    #[serde(default)]
+    pub since: u64,
+    /// Only topics containing this text.
+    #[serde(default)]
+    pub topic: Option<String>,
+    /// Only messages about this job.
+    #[serde(default)]
+    pub job: Option<u64>,
+    /// At most this many (the newest).
+    #[serde(default)]
+    pub limit: Option<usize>,
+}
+
+impl TraceFilter {
+    /// Whether an entry passes the topic and job conditions.
+    pub fn matches(&self, e: &TraceEntry) -> bool {
+        self.topic.as_deref().is_none_or(|t| e.topic.contains(t))
+            && self.job.is_none_or(|j| e.job == Some(j))
+    }
+}
+
+/// The newest `capacity` entries.
+pub struct TraceRing {
+    entries: VecDeque<TraceEntry>,
+    capacity: usize,
+    next_seq: u64,
+}
+
+impl TraceRing {
+    /// A ring keeping the last `capacity` entries.
+    pub fn new(capacity: usize) -> Self {
+        TraceRing {
+            entries: VecDeque::with_capacity(capacity.min(4096)),
+            capacity: capacity.max(1),
+            next_seq: 1,
+        }
+    }
+
+    /// Append an entry; its `seq` is assigned here.
+    pub fn push(&mut self, mut entry: TraceEntry) {
+        entry.seq = self.next_seq;
+        self.next_seq += 1;
+        if self.entries.len() == self.capacity {
+            self.entries.pop_front();
+        }
+        self.entries.push_back(entry);
+    }
+
+    /// The sequence number of the newest entry (0 when empty).
+    pub fn cursor(&self) -> u64 {
+        self.next_seq - 1
+    }
+
+    /// Matching entries newer than `filter.since`, oldest first, at most `limit` (the newest).
+    pub fn read(&self, filter: &TraceFilter) -> Vec<TraceEntry> {
+        let limit = filter.limit.unwrap_or(usize::MAX);
+        let mut out: Vec<TraceEntry> = self
+            .entries
+            .iter()
+            .rev()
+            .take_while(|e| e.seq > filter.since)
+            .filter(|e| filter.matches(e))
+            .take(limit)
+            .cloned()
+            .collect();
+        out.reverse();
+        out
+    }
+}
+
+/// Keeps one message in `every` (0: none).
+#[derive(Debug, Clone)]
+pub struct Sampler {
+    every: u32,
+    count: u32,
+}
+
+impl Sampler {
+    /// Sample one message in `every`; 0 turns sampling off.
+    pub fn new(every: u32) -> Self {
+        Sampler { every, count: 0 }
+    }
+
+    /// Whether the next message is sampled.
+    #[inline]
+    pub fn hit(&mut self) -> bool {
+        if self.every == 0 {
+            return false;
+        }
+        self.count += 1;
+        if self.count >= self.every {
+            self.count = 0;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// The sampling rate (one in `every`).
+    pub fn every(&self) -> u32 {
+        self.every
+    }
+}
+
+/// How much of a payload is searched for a job id.
+const SCAN_LIMIT: usize = 4096;
+
+/// The job a message is about: an `"id":N` field in its payload, or a KVS job key
+/// (`job.0000.0004.2b00.0000`) in it.
+pub fn job_of(payload: &[u8]) -> Option<u64> {
+    let text = &payload[..payload.len().min(SCAN_LIMIT)];
+    id_field(text).or_else(|| dothex_key(text))
+}
+
+fn id_field(text: &[u8]) -> Option<u64> {
+    const KEY: &[u8] = b"\"id\":";
+    let at = text.windows(KEY.len()).position(|w| w == KEY)?;
+    let rest = &text[at + KEY.len()..];
+    let rest = &rest[rest.iter().take_while(|c| c.is_ascii_whitespace()).count()..];
+    let digits = rest.iter().take_while(|c| c.is_ascii_digit()).count();
+    std::str::from_utf8(&rest[..digits]).ok()?.parse().ok()
+}
+
+fn dothex_key(text: &[u8]) -> Option<u64> {
+    const KEY: &[u8] = b"job.";
+    let mut from = 0;
+    while let Some(at) = text[from..].windows(KEY.len()).position(|w| w == KEY) {
+        let start = from + at + KEY.len();
+        if let Some(id) = parse_dothex(&text[start..]) {
+            return Some(id);
+        }
+        from = start;
+    }
+    None
+}
+
+/// Four groups of four hex digits joined by dots.
+fn parse_dothex(text: &[u8]) -> Option<u64> {
+    if text.len() < 19 {
+        return None;
+    }
+    let mut id = 0u64;
+    for group in 0..4 {
+        let g = &text[group * 5..group * 5 + 4];
+        if group < 3 && text[group * 5 + 4] != b'.' {
+            return None;
+        }
+        let s = std::str::from_utf8(g).ok()?;
+        id = (id << 16) | u64::from(u16::from_str_radix(s, 16).ok()?);
+    }
+    Some(id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(topic: &str, job: Option<u64>) -> TraceEntry {
+        TraceEntry {
+            seq: 0,
+            time: 0.0,
+            rank: 0,
+            kind: "request".into(),
+            topic: topic.into(),
+            from: "a".into(),
+            to: "b".into(),
+            size: 0,
+            latency_us: None,
+            job,
+            errnum: 0,
+        }
+    }
+
+    #[test]
+    fn ring_keeps_the_newest_and_reads_from_a_cursor() {
+        let mut ring = TraceRing::new(3);
+        assert_eq!(ring.cursor(), 0);
+        for i in 0..5 {
+            ring.push(entry(&format!("t.{i}"), None));
+        }
+        assert_eq!(ring.cursor(), 5);
+        let all = ring.read(&TraceFilter::default());
+        let seqs: Vec<u64> = all.iter().map(|e| e.seq).collect();
+        assert_eq!(seqs, [3, 4, 5]);
+        let newer = ring.read(&TraceFilter {
+            since: 4,
+            ..Default::default()
+        });
+        assert_eq!(newer.len(), 1);
+        assert_eq!(newer[0].topic, "t.4");
+        let last = ring.read(&TraceFilter {
+            limit: Some(2),
+            ..Default::default()
+        });
+        assert_eq!(last.iter().map(|e| e.seq).collect::<Vec<_>>(), [4, 5]);
+    }
+
+    #[test]
+    fn filters_by_topic_and_job() {
+        let mut ring = TraceRing::new(10);
+        ring.push(entry("job-manager.submit", Some(7)));
+        ring.push(entry("kvs.commit", Some(8)));
+        ring.push(entry("sched.alloc", Some(7)));
+        let job7 = ring.read(&TraceFilter {
+            job: Some(7),
+            ..Default::default()
+        });
+        assert_eq!(job7.len(), 2);
+        let kvs = ring.read(&TraceFilter {
+            topic: Some("kvs".into()),
+            ..Default::default()
+        });
+        assert_eq!(kvs[0].job, Some(8));
+    }
+
+    #[test]
+    fn sampler_keeps_one_in_n() {
+        let mut s = Sampler::new(4);
+        let hits = (0..100).filter(|_| s.hit()).count();
+        assert_eq!(hits, 25);
+        let mut off = Sampler::new(0);
+        assert!((0..10).all(|_| !off.hit()));
+        let mut all = Sampler::new(1);
+        assert!((0..10).all(|_| all.hit()));
+    }
+
+    #[test]
+    fn finds_job_ids_in_payloads() {
+        assert_eq!(job_of(br#"{"id": 1234,"state":4}"#), Some(1234));
+        assert_eq!(job_of(br#"{"x":1,"id":99}"#), Some(99));
+        assert_eq!(
+            job_of(br#"{"ops":[{"key":"job.0000.0004.2b00.0000.eventlog"}]}"#),
+            Some(0x0004_2b00_0000)
+        );
+        assert_eq!(job_of(br#"{"job.xyz":1}"#), None);
+        assert_eq!(job_of(b""), None);
+    }
+}
