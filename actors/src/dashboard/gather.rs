@@ -65,6 +65,41 @@ pub async fn instance_size(h: &Handle) -> Result<u32, String> {
         .map_err(|_| format!("invalid size attribute '{size}'"))
 }
 
+/// Ask one rank for its actors and its trace entries after `cursors[rank]`.
+pub async fn trace_of(
+    h: &Handle,
+    rank: u32,
+    cursors: &HashMap<u32, u64>,
+    filter: &TraceFilter,
+) -> Result<TraceReply, String> {
+    let mut f = filter.clone();
+    f.since = cursors.get(&rank).copied().unwrap_or(0);
+    with_timeout(h.rpc_json_to::<_, TraceReply>("broker.trace", rank, &f)).await
+}
+
+/// Every rank's trace entries after the cursors (merged in time order); the cursors move.
+pub async fn trace_all(
+    h: &Handle,
+    size: u32,
+    cursors: &mut HashMap<u32, u64>,
+    filter: &TraceFilter,
+) -> Vec<TraceEntry> {
+    let replies = join_all((0..size).map(|rank| {
+        let cursors = &*cursors;
+        async move { (rank, trace_of(h, rank, cursors, filter).await) }
+    }))
+    .await;
+    let mut entries = Vec::new();
+    for (rank, reply) in replies {
+        if let Ok(reply) = reply {
+            cursors.insert(rank, reply.cursor);
+            entries.extend(reply.entries);
+        }
+    }
+    entries.sort_by(|a, b| a.time.total_cmp(&b.time));
+    entries
+}
+
 /// Ask every rank for its state, actors and trace entries after `cursors[rank]` (filtered
 /// by `filter`'s topic and job), and job-list for the jobs, all at once.
 pub async fn gather(h: &Handle, cursors: &HashMap<u32, u64>, filter: &TraceFilter) -> Round {
@@ -79,11 +114,9 @@ pub async fn gather(h: &Handle, cursors: &HashMap<u32, u64>, filter: &TraceFilte
     });
     let ranks = join_all((0..size).map(|rank| {
         let empty = &empty;
-        let mut f = filter.clone();
-        f.since = cursors.get(&rank).copied().unwrap_or(0);
         async move {
             let overlay = with_timeout(h.rpc_json_to::<_, Value>("overlay.status", rank, empty));
-            let trace = with_timeout(h.rpc_json_to::<_, TraceReply>("broker.trace", rank, &f));
+            let trace = trace_of(h, rank, cursors, filter);
             let (overlay, trace) = futures::join!(overlay, trace);
             let error = overlay.as_ref().err().or(trace.as_ref().err()).cloned();
             RankReport {
