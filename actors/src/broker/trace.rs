@@ -12,7 +12,7 @@ use flux_proto::{Envelope, MsgType, errno};
 use serde_json::json;
 
 use super::Broker;
-use crate::tracer::{Sampler, Stats, TraceEntry, TraceFilter, TraceRing, job_of};
+use crate::tracer::{Sampler, Stats, TraceEntry, TraceFilter, TraceRing, jobs_of};
 
 /// Default: keep every message (`-Stracer.sample=N` keeps one in N, 0 none).
 pub const DEFAULT_SAMPLE: u32 = 1;
@@ -123,7 +123,7 @@ impl BrokerTrace {
             } else {
                 None
             },
-            job: job_of(&msg.payload),
+            jobs: jobs_of(&msg.payload),
             errnum: msg.errnum,
         };
         self.ring.push(entry);
@@ -262,7 +262,7 @@ mod tests {
         let entries = t.ring.read(&TraceFilter::default());
         assert_eq!(entries.len(), 2);
         assert_eq!(entries[0].kind, "request");
-        assert_eq!(entries[0].job, Some(42));
+        assert_eq!(entries[0].jobs, [42]);
         assert_eq!(
             (entries[0].from.as_str(), entries[0].to.as_str()),
             ("session-1", "job-manager")

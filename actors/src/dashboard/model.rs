@@ -245,11 +245,12 @@ impl Model {
     }
 }
 
-/// A trace entry with its job id in F58 too.
+/// A trace entry with its job ids in F58 too.
 pub fn entry_json(e: &TraceEntry) -> Value {
     let mut v = json!(e);
-    if let Some(job) = e.job {
-        v["jobid"] = json!(JobId(job).to_f58());
+    if !e.jobs.is_empty() {
+        let f58: Vec<String> = e.jobs.iter().map(|j| JobId(*j).to_f58()).collect();
+        v["jobids"] = json!(f58);
     }
     v
 }
@@ -288,7 +289,7 @@ mod tests {
             to: "b".into(),
             size: 1,
             latency_us: None,
-            job,
+            jobs: job.into_iter().collect(),
             errnum: 0,
         }
     }
@@ -371,7 +372,7 @@ mod tests {
             ..Default::default()
         });
         assert_eq!(job.len(), 2);
-        assert!(job[0]["jobid"].as_str().unwrap().starts_with('ƒ'));
+        assert!(job[0]["jobids"][0].as_str().unwrap().starts_with('ƒ'));
         let kvs = m.trace(&TraceFilter {
             topic: Some("kvs".into()),
             ..Default::default()

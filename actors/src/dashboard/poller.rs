@@ -138,3 +138,36 @@ pub async fn run(shared: Arc<Shared>, uri: String) {
         shared.round_done.notify_waiters();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_subscriber_that_does_not_read_is_dropped() {
+        let shared = Shared::default();
+        let mut reader = shared.subscribe().unwrap();
+        let stalled = shared.subscribe().unwrap();
+        for i in 0..(STREAM_QUEUE * 2) {
+            shared.broadcast(Bytes::from(format!("update {i}")));
+            while reader.try_recv().is_ok() {}
+        }
+        // The stalled one holds at most its queue, then is let go; the reader stays.
+        assert_eq!(stalled.len(), STREAM_QUEUE);
+        assert_eq!(lock(&shared.subscribers).len(), 1);
+        assert!(reader.try_recv().is_err());
+        shared.broadcast(Bytes::from_static(b"more"));
+        assert_eq!(reader.try_recv().unwrap(), Bytes::from_static(b"more"));
+    }
+
+    #[test]
+    fn subscribers_are_bounded() {
+        let shared = Shared::default();
+        let held: Vec<_> = (0..MAX_SUBSCRIBERS)
+            .map(|_| shared.subscribe().unwrap())
+            .collect();
+        assert!(shared.subscribe().is_none());
+        drop(held);
+        assert!(shared.subscribe().is_some(), "closed streams make room");
+    }
+}

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 pub use aggregate::{ActorStats, Aggregator, HISTORY};
 use probe::Counters;
 pub use probe::{Probe, ProbeSnapshot};
-pub use ring::{Sampler, TraceEntry, TraceFilter, TraceRing, job_of};
+pub use ring::{Sampler, TraceEntry, TraceFilter, TraceRing, jobs_of};
 
 /// How often rates are computed.
 const TICK: Duration = Duration::from_secs(1);

@@ -24,9 +24,9 @@ pub struct TraceEntry {
     /// For a response: microseconds since its request passed this broker.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub latency_us: Option<f64>,
-    /// The job the message is about, when its payload names one.
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub job: Option<u64>,
+    /// The jobs the message is about, when its payload names some (a batch names several).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub jobs: Vec<u64>,
     #[serde(skip_serializing_if = "is_zero", default)]
     pub errnum: i32,
 }
@@ -56,7 +56,7 @@ impl TraceFilter {
     /// Whether an entry passes the topic and job conditions.
     pub fn matches(&self, e: &TraceEntry) -> bool {
         self.topic.as_deref().is_none_or(|t| e.topic.contains(t))
-            && self.job.is_none_or(|j| e.job == Some(j))
+            && self.job.is_none_or(|j| e.jobs.contains(&j))
     }
 }
 
@@ -146,33 +146,41 @@ impl Sampler {
 /// How much of a payload is searched for a job id.
 const SCAN_LIMIT: usize = 4096;
 
-/// The job a message is about: an `"id":N` field in its payload, or a KVS job key
-/// (`job.0000.0004.2b00.0000`) in it.
-pub fn job_of(payload: &[u8]) -> Option<u64> {
+/// Job ids kept per entry, at most.
+const MAX_JOBS: usize = 16;
+
+/// The jobs a message is about: the `"id":N` fields in its payload, or else the KVS job
+/// keys (`job.0000.0004.2b00.0000`) in it; each once, in order of appearance.
+pub fn jobs_of(payload: &[u8]) -> Vec<u64> {
     let text = &payload[..payload.len().min(SCAN_LIMIT)];
-    id_field(text).or_else(|| dothex_key(text))
+    let mut ids = Vec::new();
+    scan(text, b"\"id\":", id_value, &mut ids);
+    if ids.is_empty() {
+        scan(text, b"job.", parse_dothex, &mut ids);
+    }
+    ids
 }
 
-fn id_field(text: &[u8]) -> Option<u64> {
-    const KEY: &[u8] = b"\"id\":";
-    let at = text.windows(KEY.len()).position(|w| w == KEY)?;
-    let rest = &text[at + KEY.len()..];
-    let rest = &rest[rest.iter().take_while(|c| c.is_ascii_whitespace()).count()..];
-    let digits = rest.iter().take_while(|c| c.is_ascii_digit()).count();
-    std::str::from_utf8(&rest[..digits]).ok()?.parse().ok()
-}
-
-fn dothex_key(text: &[u8]) -> Option<u64> {
-    const KEY: &[u8] = b"job.";
+/// Every value `parse` reads right after an occurrence of `key`.
+fn scan(text: &[u8], key: &[u8], parse: fn(&[u8]) -> Option<u64>, ids: &mut Vec<u64>) {
     let mut from = 0;
-    while let Some(at) = text[from..].windows(KEY.len()).position(|w| w == KEY) {
-        let start = from + at + KEY.len();
-        if let Some(id) = parse_dothex(&text[start..]) {
-            return Some(id);
+    while ids.len() < MAX_JOBS
+        && let Some(at) = text[from..].windows(key.len()).position(|w| w == key)
+    {
+        let start = from + at + key.len();
+        if let Some(id) = parse(&text[start..])
+            && !ids.contains(&id)
+        {
+            ids.push(id);
         }
         from = start;
     }
-    None
+}
+
+fn id_value(rest: &[u8]) -> Option<u64> {
+    let rest = &rest[rest.iter().take_while(|c| c.is_ascii_whitespace()).count()..];
+    let digits = rest.iter().take_while(|c| c.is_ascii_digit()).count();
+    std::str::from_utf8(&rest[..digits]).ok()?.parse().ok()
 }
 
 /// Four groups of four hex digits joined by dots.
@@ -197,6 +205,7 @@ mod tests {
     use super::*;
 
     fn entry(topic: &str, job: Option<u64>) -> TraceEntry {
+        let jobs = job.into_iter().collect();
         TraceEntry {
             seq: 0,
             time: 0.0,
@@ -207,7 +216,7 @@ mod tests {
             to: "b".into(),
             size: 0,
             latency_us: None,
-            job,
+            jobs,
             errnum: 0,
         }
     }
@@ -251,7 +260,7 @@ mod tests {
             topic: Some("kvs".into()),
             ..Default::default()
         });
-        assert_eq!(kvs[0].job, Some(8));
+        assert_eq!(kvs[0].jobs, [8]);
     }
 
     #[test]
@@ -267,13 +276,18 @@ mod tests {
 
     #[test]
     fn finds_job_ids_in_payloads() {
-        assert_eq!(job_of(br#"{"id": 1234,"state":4}"#), Some(1234));
-        assert_eq!(job_of(br#"{"x":1,"id":99}"#), Some(99));
+        assert_eq!(jobs_of(br#"{"id": 1234,"state":4}"#), [1234]);
+        assert_eq!(jobs_of(br#"{"x":1,"id":99}"#), [99]);
         assert_eq!(
-            job_of(br#"{"ops":[{"key":"job.0000.0004.2b00.0000.eventlog"}]}"#),
-            Some(0x0004_2b00_0000)
+            jobs_of(br#"{"jobs":[{"id":5},{"id":6},{"id":5}]}"#),
+            [5, 6],
+            "a batch names each job once"
         );
-        assert_eq!(job_of(br#"{"job.xyz":1}"#), None);
-        assert_eq!(job_of(b""), None);
+        assert_eq!(
+            jobs_of(br#"{"ops":[{"key":"job.0000.0004.2b00.0000.eventlog"}]}"#),
+            [0x0004_2b00_0000]
+        );
+        assert!(jobs_of(br#"{"job.xyz":1}"#).is_empty());
+        assert!(jobs_of(b"").is_empty());
     }
 }

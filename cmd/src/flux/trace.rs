@@ -54,7 +54,11 @@ fn print(e: &TraceEntry, json: bool) -> std::io::Result<()> {
         .latency_us
         .map(|l| format!(" {l:.1}us"))
         .unwrap_or_default();
-    let job = e.job.map(|j| format!(" {}", JobId(j))).unwrap_or_default();
+    let job = match e.jobs.as_slice() {
+        [] => String::new(),
+        [one] => format!(" {}", JobId(*one)),
+        [first, rest @ ..] => format!(" {} +{}", JobId(*first), rest.len()),
+    };
     let err = if e.errnum != 0 {
         format!(" errno={}", e.errnum)
     } else {
