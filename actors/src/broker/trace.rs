@@ -272,6 +272,35 @@ mod tests {
         assert!(t.pending.is_empty());
     }
 
+    /// The hot-path cost per routed message, sampled or not (`scripts/bench-dashboard`
+    /// runs it in release: `cargo test --release -p flux-actors --lib cost_per_message
+    /// -- --ignored --nocapture`).
+    #[test]
+    #[ignore]
+    fn cost_per_message() {
+        let payload = format!(r#"{{"id":1234,"jobspec":"{}"}}"#, "x".repeat(400));
+        let mut req = Envelope::request("job-manager.submit", 0, Bytes::from(payload));
+        req.route.push("session-1".into());
+        let mut rsp = req.response(Bytes::from_static(br#"{"id":1234}"#));
+        for every in [0, 1, 16] {
+            let mut t = BrokerTrace::new(every, DEFAULT_RING);
+            let n = 1_000_000u32;
+            let start = Instant::now();
+            for i in 0..n {
+                req.matchtag = i;
+                rsp.matchtag = i;
+                t.begin("session-1", &req);
+                t.deliver(0, "job-manager", &req);
+                t.end();
+                t.begin("job-manager", &rsp);
+                t.deliver(0, "session-1", &rsp);
+                t.end();
+            }
+            let ns = start.elapsed().as_nanos() as f64 / f64::from(2 * n);
+            println!("tracer.sample={every}: {ns:.0} ns per routed message");
+        }
+    }
+
     #[test]
     fn sampling_off_records_nothing() {
         let mut t = BrokerTrace::new(0, 16);

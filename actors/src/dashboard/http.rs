@@ -50,6 +50,25 @@ fn error(status: StatusCode, msg: impl Into<String>) -> HttpResponse {
     HttpResponse::build(status).json(json!({ "error": msg.into() }))
 }
 
+/// A request the API refuses: a status and a message, answered as JSON.
+#[derive(Debug, thiserror::Error)]
+#[error("{1}")]
+struct ApiError(StatusCode, String);
+
+impl actix_web::ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.0
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        error(self.0, self.1.clone())
+    }
+}
+
+fn bad_request(msg: impl Into<String>) -> ApiError {
+    ApiError(StatusCode::BAD_REQUEST, msg.into())
+}
+
 async fn not_found(req: HttpRequest) -> HttpResponse {
     error(
         StatusCode::NOT_FOUND,
@@ -75,16 +94,16 @@ async fn fresh(shared: &Shared) {
 }
 
 /// The query parameters, refusing any not in `known`.
-fn params(req: &HttpRequest, known: &[&str]) -> Result<Vec<(String, String)>, HttpResponse> {
+fn params(req: &HttpRequest, known: &[&str]) -> Result<Vec<(String, String)>, ApiError> {
     let pairs = web::Query::<Vec<(String, String)>>::from_query(req.query_string())
-        .map_err(|e| error(StatusCode::BAD_REQUEST, format!("malformed query: {e}")))?
+        .map_err(|e| bad_request(format!("malformed query: {e}")))?
         .into_inner();
     for (k, _) in &pairs {
         if !known.contains(&k.as_str()) {
-            return Err(error(
-                StatusCode::BAD_REQUEST,
-                format!("unknown parameter '{k}' (known: {})", known.join(", ")),
-            ));
+            return Err(bad_request(format!(
+                "unknown parameter '{k}' (known: {})",
+                known.join(", ")
+            )));
         }
     }
     Ok(pairs)
@@ -103,32 +122,24 @@ async fn tbon(shared: Data) -> HttpResponse {
     HttpResponse::Ok().json(shared.model().tbon())
 }
 
-async fn actors(req: HttpRequest, shared: Data) -> HttpResponse {
-    let pairs = match params(&req, &["rank"]) {
-        Ok(p) => p,
-        Err(rsp) => return rsp,
-    };
-    let rank = match param(&pairs, "rank").map(str::parse::<u32>) {
-        None => None,
-        Some(Ok(r)) => Some(r),
-        Some(Err(_)) => {
-            let given = param(&pairs, "rank").unwrap_or_default();
-            return error(
-                StatusCode::BAD_REQUEST,
-                format!("rank: expected a rank number, got '{given}'"),
-            );
-        }
-    };
+async fn actors(req: HttpRequest, shared: Data) -> Result<HttpResponse, ApiError> {
+    let pairs = params(&req, &["rank"])?;
+    let rank = param(&pairs, "rank")
+        .map(|r| {
+            r.parse::<u32>()
+                .map_err(|_| bad_request(format!("rank: expected a rank number, got '{r}'")))
+        })
+        .transpose()?;
     fresh(&shared).await;
     let model = shared.model();
     match rank {
-        None => HttpResponse::Ok().json(model.all_actors()),
+        None => Ok(HttpResponse::Ok().json(model.all_actors())),
         Some(r) => match model.actors(r) {
-            Some(v) => HttpResponse::Ok().json(v),
-            None => error(
+            Some(v) => Ok(HttpResponse::Ok().json(v)),
+            None => Err(ApiError(
                 StatusCode::NOT_FOUND,
                 format!("rank {r}: no such rank (size {})", model.size()),
-            ),
+            )),
         },
     }
 }
@@ -159,15 +170,10 @@ fn trace_filter(pairs: &[(String, String)]) -> Result<TraceFilter, String> {
     Ok(filter)
 }
 
-async fn trace(req: HttpRequest, shared: Data) -> HttpResponse {
-    let filter = match params(&req, &["topic", "job", "limit"])
-        .and_then(|pairs| trace_filter(&pairs).map_err(|e| error(StatusCode::BAD_REQUEST, e)))
-    {
-        Ok(f) => f,
-        Err(rsp) => return rsp,
-    };
+async fn trace(req: HttpRequest, shared: Data) -> Result<HttpResponse, ApiError> {
+    let filter = trace_filter(&params(&req, &["topic", "job", "limit"])?).map_err(bad_request)?;
     fresh(&shared).await;
-    HttpResponse::Ok().json(json!({ "entries": shared.model().trace(&filter) }))
+    Ok(HttpResponse::Ok().json(json!({ "entries": shared.model().trace(&filter) })))
 }
 
 async fn jobs(shared: Data) -> HttpResponse {

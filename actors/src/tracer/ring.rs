@@ -152,20 +152,25 @@ const MAX_JOBS: usize = 16;
 /// The jobs a message is about: the `"id":N` fields in its payload, or else the KVS job
 /// keys (`job.0000.0004.2b00.0000`) in it; each once, in order of appearance.
 pub fn jobs_of(payload: &[u8]) -> Vec<u64> {
-    let text = &payload[..payload.len().min(SCAN_LIMIT)];
+    let head = &payload[..payload.len().min(SCAN_LIMIT)];
+    // Payloads are JSON: search them as text (`str::find` is much faster than a byte loop).
+    let text = match std::str::from_utf8(head) {
+        Ok(t) => t,
+        Err(e) => std::str::from_utf8(&head[..e.valid_up_to()]).unwrap_or_default(),
+    };
     let mut ids = Vec::new();
-    scan(text, b"\"id\":", id_value, &mut ids);
+    scan(text, "\"id\":", id_value, &mut ids);
     if ids.is_empty() {
-        scan(text, b"job.", parse_dothex, &mut ids);
+        scan(text, "job.", |t| parse_dothex(t.as_bytes()), &mut ids);
     }
     ids
 }
 
 /// Every value `parse` reads right after an occurrence of `key`.
-fn scan(text: &[u8], key: &[u8], parse: fn(&[u8]) -> Option<u64>, ids: &mut Vec<u64>) {
+fn scan(text: &str, key: &str, parse: fn(&str) -> Option<u64>, ids: &mut Vec<u64>) {
     let mut from = 0;
     while ids.len() < MAX_JOBS
-        && let Some(at) = text[from..].windows(key.len()).position(|w| w == key)
+        && let Some(at) = text[from..].find(key)
     {
         let start = from + at + key.len();
         if let Some(id) = parse(&text[start..])
@@ -177,10 +182,10 @@ fn scan(text: &[u8], key: &[u8], parse: fn(&[u8]) -> Option<u64>, ids: &mut Vec<
     }
 }
 
-fn id_value(rest: &[u8]) -> Option<u64> {
-    let rest = &rest[rest.iter().take_while(|c| c.is_ascii_whitespace()).count()..];
-    let digits = rest.iter().take_while(|c| c.is_ascii_digit()).count();
-    std::str::from_utf8(&rest[..digits]).ok()?.parse().ok()
+fn id_value(rest: &str) -> Option<u64> {
+    let rest = rest.trim_start();
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    rest[..digits].parse().ok()
 }
 
 /// Four groups of four hex digits joined by dots.
