@@ -444,3 +444,119 @@ fn chromium_renders_the_tree_and_a_job_path() {
     println!("dashboard screenshot: {}", shot.display());
     assert_eq!(inst.shutdown(), 0);
 }
+
+/// A free loopback port (bound then released).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Kills the brokers of a test when it ends, passing or not.
+struct Killer(Vec<std::process::Child>);
+
+impl Drop for Killer {
+    fn drop(&mut self) {
+        for child in &mut self.0 {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+#[test]
+fn brokers_in_separate_processes_are_gathered_and_a_lost_one_shows() {
+    // Three fluxd processes booted from one config: every rank has its own tracer, so the
+    // figures can only arrive over the overlay.
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("key");
+    let out = Command::new(bin_dir().join("flux"))
+        .args(["keygen", key.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let conf = dir.path().join("boot.toml");
+    std::fs::write(
+        &conf,
+        format!(
+            "[bootstrap]\ncurve_cert = \"{}\"\ndefault_port = {}\ndefault_bind = \"tcp://127.0.0.1:%p\"\ndefault_connect = \"tcp://127.0.0.1:%p\"\nhosts = [{{ host = \"node0\" }}, {{ host = \"node[1-2]\" }}]\n",
+            key.display(),
+            free_port()
+        ),
+    )
+    .unwrap();
+    let broker = |host: &str, extra: &[&str]| {
+        Command::new(bin_dir().join("fluxd"))
+            .arg("-c")
+            .arg(&conf)
+            .arg(format!("-Srundir={}", dir.path().join(host).display()))
+            .args(extra)
+            .env("FLUX_FAKE_HOSTNAME", host)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let mut brokers = Killer(vec![
+        broker("node0", &["-Sbroker.rc2_none=1", "-Sdashboard=127.0.0.1:0"]),
+        broker("node1", &[]),
+        broker("node2", &[]),
+    ]);
+    let uri = format!("local://{}/local-0", dir.path().join("node0").display());
+    let flux = |args: &[&str]| {
+        Command::new(bin_dir().join("flux"))
+            .args(args)
+            .env("FLUX_URI", &uri)
+            .output()
+            .unwrap()
+    };
+    let url = eventually("rank 0 serves its dashboard", || {
+        let out = flux(&["getattr", "dashboard.uri"]);
+        out.status
+            .success()
+            .then(|| stdout(&out).trim().to_string())
+    });
+    let ranks = |tbon: &Value| -> Vec<(u64, String)> {
+        tbon["ranks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r["rank"].as_u64().unwrap(),
+                    r["state"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    eventually("three brokers running, each with its actors", || {
+        let t = get_json(&url, "/api/tbon");
+        let all = ranks(&t) == [(0, "run".into()), (1, "run".into()), (2, "run".into())];
+        (all && t["ranks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["actors"].as_u64() > Some(0)))
+        .then_some(())
+    });
+    let leaf = get_json(&url, "/api/actors?rank=2");
+    assert!(leaf["actors"].to_string().contains("overlay-r0"), "{leaf}");
+
+    // Rank 2 goes away: the tree shows it lost, the rest carries on.
+    let mut two = brokers.0.pop().unwrap();
+    two.kill().unwrap();
+    two.wait().unwrap();
+    eventually("rank 2 shown lost", || {
+        let top = flux(&["top", "--once", "--json", "--delay", "0.2"]);
+        let t: Value = serde_json::from_str(stdout(&top).trim()).ok()?;
+        (ranks(&t["tbon"]) == [(0, "run".into()), (1, "run".into()), (2, "lost".into())])
+            .then_some(())
+    });
+    eventually("the dashboard shows rank 2 lost", || {
+        (get_json(&url, "/api/tbon")["ranks"][2]["state"] == "lost").then_some(())
+    });
+    let _ = flux(&["shutdown", "--quiet"]);
+}
