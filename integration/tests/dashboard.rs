@@ -186,6 +186,29 @@ fn api_shows_the_tree_actors_jobs_and_trace() {
         3
     );
 
+    // The queue: jobs held while scheduling is stopped.
+    inst.ok(&["queue", "stop"]);
+    let held = inst.ok(&[
+        "submit",
+        "--cc=1-2",
+        "-S",
+        "exec.test.run_duration=0.05s",
+        "true",
+    ]);
+    let held: Vec<&str> = held.lines().collect();
+    let queue = eventually("two jobs queued", || {
+        let j = get_json(&url, "/api/jobs");
+        (j["queue"].as_array()?.len() == 2).then_some(j)
+    });
+    assert_eq!(queue["states"]["sched"], 2, "{queue}");
+    inst.ok(&["queue", "start"]);
+    inst.ok(&["queue", "drain"]);
+    eventually("the queue empty again", || {
+        let j = get_json(&url, "/api/jobs");
+        let ids = j["queue"].to_string();
+        (j["queue"].as_array()?.is_empty() && !ids.contains(held[0])).then_some(())
+    });
+
     // The page itself.
     let (status, page) = get(&url, "/");
     assert_eq!(status, 200);
@@ -291,6 +314,33 @@ fn top_trace_and_dashboard_commands() {
         let e: Value = serde_json::from_str(l).unwrap();
         assert!(e["topic"].as_str().unwrap().contains("kvs"));
     }
+    // --follow prints what comes next.
+    let mut follow = inst
+        .cmd(&[
+            "trace",
+            "--follow",
+            "--json",
+            "-n",
+            "0",
+            "--topic",
+            "job-manager.submit",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let next = run_jobs(&inst, 1);
+    let mut lines = BufReader::new(follow.stdout.take().unwrap()).lines();
+    let seen = eventually("the new job followed", || {
+        let e: Value = serde_json::from_str(&lines.next()?.ok()?).ok()?;
+        e["jobids"]
+            .as_array()?
+            .contains(&Value::from(next[0].as_str()))
+            .then_some(e)
+    });
+    assert_eq!(seen["topic"], "job-manager.submit");
+    let _ = follow.kill();
+    let _ = follow.wait();
+
     let out = inst.flux(&["trace", "--job", "bogus!"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).starts_with("flux-trace: ERROR: invalid job id"));
