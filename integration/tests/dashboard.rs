@@ -314,7 +314,9 @@ fn top_trace_and_dashboard_commands() {
         let e: Value = serde_json::from_str(l).unwrap();
         assert!(e["topic"].as_str().unwrap().contains("kvs"));
     }
-    // --follow prints what comes next.
+    // --follow prints what comes next. Its lines are read on a thread, so that a missing
+    // line fails the test instead of hanging it; jobs are submitted until one shows (the
+    // first may come before the follower has taken its starting point).
     let mut follow = inst
         .cmd(&[
             "trace",
@@ -328,14 +330,25 @@ fn top_trace_and_dashboard_commands() {
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let next = run_jobs(&inst, 1);
-    let mut lines = BufReader::new(follow.stdout.take().unwrap()).lines();
-    let seen = eventually("the new job followed", || {
-        let e: Value = serde_json::from_str(&lines.next()?.ok()?).ok()?;
-        e["jobids"]
-            .as_array()?
-            .contains(&Value::from(next[0].as_str()))
-            .then_some(e)
+    let lines = BufReader::new(follow.stdout.take().unwrap()).lines();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let seen = eventually("a new job followed", || {
+        let next = run_jobs(&inst, 1);
+        let until = Instant::now() + Duration::from_secs(2);
+        while let Ok(line) = rx.recv_timeout(until.saturating_duration_since(Instant::now())) {
+            let e: Value = serde_json::from_str(&line).ok()?;
+            if e["jobids"].to_string().contains(next[0].as_str()) {
+                return Some(e);
+            }
+        }
+        None
     });
     assert_eq!(seen["topic"], "job-manager.submit");
     let _ = follow.kill();
@@ -403,7 +416,10 @@ fn chromium() -> PathBuf {
 
 /// Run headless Chromium on `url` with extra arguments; returns its stdout.
 fn run_chromium(url: &str, profile: &Path, extra: &[&str]) -> String {
-    let out = Command::new(chromium())
+    // A hung browser fails the test rather than stalling it.
+    let out = Command::new("timeout")
+        .arg("120")
+        .arg(chromium())
         .args([
             "--headless",
             "--no-sandbox",

@@ -92,7 +92,7 @@ impl BrokerTrace {
         if self.current.is_some() {
             self.deliver(rank, "broker", msg);
             self.pending.remove(&route_key(msg));
-            self.current = Some(("broker".into(), Some(0.0)));
+            self.current = Some(("broker".into(), None));
         }
     }
 

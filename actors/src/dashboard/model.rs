@@ -129,6 +129,11 @@ impl Model {
             });
         }
         self.queue = round.queue;
+        for job in &mut self.queue {
+            if let Some(id) = job["id"].as_u64() {
+                job["jobid"] = json!(JobId(id).to_f58());
+            }
+        }
         fresh
     }
 
