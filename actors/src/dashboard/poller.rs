@@ -20,6 +20,10 @@ const LOOKING: Duration = Duration::from_secs(15);
 pub const STREAM_QUEUE: usize = 8;
 /// Stream subscribers at most.
 pub const MAX_SUBSCRIBERS: usize = 64;
+/// Trace entries asked of each broker per round, at most (the newest): under load a broker
+/// routes tens of thousands of messages a second, more than anyone reads, and copying them
+/// all would cost the broker more than the rest of the dashboard.
+const TRACE_PER_ROUND: usize = 1000;
 /// Trace entries per stream update, at most (the newest).
 const UPDATE_TRACE: usize = 500;
 
@@ -122,7 +126,11 @@ pub async fn run(shared: Arc<Shared>, uri: String) {
             continue;
         };
         let cursors = shared.model().cursors().clone();
-        let round = gather::gather(h, &cursors, &TraceFilter::default()).await;
+        let newest = TraceFilter {
+            limit: Some(TRACE_PER_ROUND),
+            ..Default::default()
+        };
+        let round = gather::gather(h, &cursors, &newest).await;
         if round.ranks.iter().all(|r| r.trace.is_none()) {
             // Our own broker did not answer: reconnect next time.
             handle = None;
