@@ -8,6 +8,7 @@
 
 pub mod broker;
 pub mod connector;
+pub mod dashboard;
 pub mod hwloc;
 pub mod modules;
 pub mod msg;

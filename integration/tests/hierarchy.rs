@@ -454,7 +454,6 @@ fn a_time_limit_on_the_parent_stops_its_subtree() {
 }
 
 #[test]
-#[ignore = "needs the job shell's PMI (issue 5)"]
 fn a_multi_node_batch_job_is_one_instance_across_its_nodes() {
     let dir = tempfile::tempdir().unwrap();
     let inst = Instance::start(&["--test-size=2"]);

@@ -85,6 +85,7 @@ const OWNER_ONLY: &[&str] = &[
     "module.load",
     "module.remove",
     "broker.shutdown",
+    "broker.dashboard",
 ];
 
 impl Broker {
@@ -100,6 +101,7 @@ impl Broker {
         ) {
             return Some(msg);
         }
+        self.trace.served_locally(self.rank, &msg);
         if OWNER_ONLY.contains(&msg.topic.as_str()) && !msg.is_owner() {
             self.answer(
                 &msg,
@@ -189,6 +191,14 @@ impl Broker {
                 "owner": self.owner,
             })),
             "broker.actors" => return self.actors(msg, ctx),
+            "broker.trace" => {
+                self.trace_request(msg, ctx);
+                return None;
+            }
+            "broker.dashboard" => {
+                self.dashboard_request(msg);
+                return None;
+            }
             "overlay.status" => Reply::Json(self.overlay_status()),
             "broker.shutdown" => {
                 self.answer(&msg, Reply::Json(json!({})));
@@ -228,6 +238,11 @@ impl Broker {
                 name,
                 value: Some(value),
             }) => {
+                if name == "tracer.sample"
+                    && let Err(e) = self.set_sample(&value)
+                {
+                    return Reply::Error(errno::EINVAL, e);
+                }
                 let result = self.attrs.set(&name, value.clone());
                 if result.is_ok() && name == "log-stderr-level" {
                     self.stderr_level = value.parse().unwrap_or(self.stderr_level);

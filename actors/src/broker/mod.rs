@@ -11,6 +11,7 @@ pub mod parent;
 mod route;
 pub mod services;
 mod supervisor;
+mod trace;
 
 use std::collections::{HashMap, HashSet};
 use std::time::Instant;
@@ -88,6 +89,10 @@ pub struct Broker {
     modules: Supervisor,
     tracer: Addr<Tracer>,
     probe: Probe,
+    /// The sampled ring of routed messages.
+    trace: trace::BrokerTrace,
+    /// The dashboard's address, once it serves.
+    dashboard: Option<std::net::SocketAddr>,
     connector: Option<Addr<Connector>>,
     listener: Option<std::os::unix::net::UnixListener>,
     rundir: BrokerDir,
@@ -178,6 +183,7 @@ impl Broker {
             .unwrap_or(LOG_ERR);
         let probe = Probe::new("broker", "broker", config.rank);
         tracer.do_send(Register(probe.clone()));
+        let trace = trace::from_attrs(&attrs);
         Ok(Broker {
             rank: config.rank,
             attrs,
@@ -194,6 +200,8 @@ impl Broker {
             modules: Supervisor::default(),
             tracer,
             probe,
+            trace,
+            dashboard: None,
             connector: None,
             listener: Some(listener),
             rundir,
@@ -332,6 +340,7 @@ impl Broker {
         if let Some(att) = self.endpoints.get(id) {
             att.endpoint.probe.queued();
             self.probe.sent();
+            self.trace.deliver(self.rank, id, &msg);
             att.endpoint.deliver.do_send(Deliver(msg));
         }
     }
@@ -545,6 +554,14 @@ impl Actor for Broker {
                 return;
             }
         }
+        if self.rank == 0
+            && let Ok(bind) = self.attrs.get("dashboard").map(str::to_string)
+            && let Err(e) = self.start_dashboard(&bind)
+        {
+            self.log(LOG_ERR, "broker", format!("rc1: {e}"));
+            self.shutdown(1, ctx);
+            return;
+        }
         self.state = BrokerState::Quorum;
         if let Some(overlay) = self.overlay.take() {
             let (rank, me) = (self.rank, ctx.address());
@@ -652,6 +669,7 @@ impl Handler<Publish> for Broker {
 
     fn handle(&mut self, msg: Publish, _: &mut Context<Self>) {
         let _timing = self.probe.handling();
+        self.trace.begin_from("broker");
         if self.rank == 0 {
             self.publish(&msg.topic, msg.payload, msg.private);
         } else {
@@ -670,6 +688,7 @@ impl Handler<Publish> for Broker {
                 }
             }
         }
+        self.trace.end();
     }
 }
 

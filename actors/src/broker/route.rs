@@ -14,6 +14,7 @@ impl Handler<Route> for Broker {
 
     fn handle(&mut self, Route { from, msg }: Route, ctx: &mut Context<Self>) {
         let _timing = self.probe.handling();
+        self.trace.begin(&from, &msg);
         match msg.kind() {
             MsgType::Request => self.route_request(&from, msg, ctx),
             MsgType::Response => self.respond(msg),
@@ -35,6 +36,7 @@ impl Handler<Route> for Broker {
             // Endpoints publish through `event.publish`; anything else is dropped.
             _ => {}
         }
+        self.trace.end();
     }
 }
 

@@ -1,26 +1,84 @@
-//! Per-actor counters: messages in and out, mailbox depth and handling time.
+//! Per-actor counters: messages in and out, mailbox depth and handling time; and the
+//! sampled ring of recent messages each broker keeps ([`TraceRing`]).
 //!
 //! Every actor owns a [`Probe`]; updating it is a few relaxed atomic adds, so tracing costs
 //! almost nothing when nobody looks. The [`Tracer`] actor (one per process) keeps a weak list
-//! of all probes and takes snapshots on request (`flux module list`, `flux module stats`,
-//! later the dashboard).
+//! of all probes, takes snapshots on request (`flux module list`, `flux module stats`) and,
+//! once a second, feeds them to an [`Aggregator`] for rates, p99 and sparklines (the
+//! dashboard, `flux top`).
 
+mod aggregate;
+pub mod hist;
 mod probe;
+mod ring;
 
 use actix::prelude::*;
 use std::sync::Weak;
+use std::time::{Duration, Instant};
 
+pub use aggregate::{ActorStats, Aggregator, HISTORY};
 use probe::Counters;
 pub use probe::{Probe, ProbeSnapshot};
+pub use ring::{Sampler, TraceEntry, TraceFilter, TraceRing, jobs_of};
+
+/// How often rates are computed.
+const TICK: Duration = Duration::from_secs(1);
 
 /// Holds every probe of this process.
-#[derive(Default)]
 pub struct Tracer {
     probes: Vec<Weak<Counters>>,
+    aggregator: Aggregator,
+    epoch: Instant,
+}
+
+impl Default for Tracer {
+    fn default() -> Self {
+        Tracer {
+            probes: Vec::new(),
+            aggregator: Aggregator::default(),
+            epoch: Instant::now(),
+        }
+    }
 }
 
 impl Actor for Tracer {
     type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        ctx.run_interval(TICK, |act, _| act.tick());
+    }
+}
+
+impl Tracer {
+    fn tick(&mut self) {
+        self.probes.retain(|p| p.strong_count() > 0);
+        let snaps: Vec<(usize, ProbeSnapshot)> = self
+            .probes
+            .iter()
+            .filter_map(Weak::upgrade)
+            .map(|c| {
+                let probe = Probe::from_counters(c);
+                (probe.id(), probe.snapshot())
+            })
+            .collect();
+        self.aggregator
+            .tick(self.epoch.elapsed().as_secs_f64(), snaps);
+    }
+}
+
+/// The aggregated figures of every actor (of one rank if given), busiest first.
+#[derive(Message)]
+#[rtype(result = "Vec<ActorStats>")]
+pub struct Stats {
+    pub rank: Option<u32>,
+}
+
+impl Handler<Stats> for Tracer {
+    type Result = MessageResult<Stats>;
+
+    fn handle(&mut self, msg: Stats, _: &mut Context<Self>) -> Self::Result {
+        MessageResult(self.aggregator.stats(msg.rank))
+    }
 }
 
 /// Register a probe with the tracer.

@@ -6,6 +6,8 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+use super::hist;
+
 /// Shared counters; written by the actor (and by senders for `queued`), read by the tracer.
 pub(crate) struct Counters {
     name: String,
@@ -22,6 +24,8 @@ pub(crate) struct Counters {
     handle_ns_max: AtomicU64,
     /// Nanoseconds since `created` of the last handled message (0: never).
     last_active_ns: AtomicU64,
+    /// Handling times by bucket (see [`hist`]), for percentiles.
+    hist: [AtomicU64; hist::BUCKETS],
 }
 
 /// The probe an actor updates as it works. Cloning shares the counters.
@@ -42,6 +46,12 @@ pub struct ProbeSnapshot {
     /// Seconds since the last handled message; `None` if it never handled one.
     pub idle_s: Option<f64>,
     pub uptime_s: f64,
+    /// Total handling time, for means over a window.
+    #[serde(skip)]
+    pub handle_ns_total: u64,
+    /// Handling-time histogram (see [`hist`]), for percentiles over a window.
+    #[serde(skip)]
+    pub hist: Vec<u64>,
 }
 
 impl Probe {
@@ -58,6 +68,7 @@ impl Probe {
             handle_ns_total: AtomicU64::new(0),
             handle_ns_max: AtomicU64::new(0),
             last_active_ns: AtomicU64::new(0),
+            hist: std::array::from_fn(|_| AtomicU64::new(0)),
         }))
     }
 
@@ -93,8 +104,14 @@ impl Probe {
         c.msgs_in.fetch_add(1, Relaxed);
         c.handle_ns_total.fetch_add(ns, Relaxed);
         c.handle_ns_max.fetch_max(ns, Relaxed);
+        c.hist[hist::bucket(ns)].fetch_add(1, Relaxed);
         let since = start.saturating_duration_since(c.created).as_nanos() as u64;
         c.last_active_ns.store(since.max(1), Relaxed);
+    }
+
+    /// An id for this probe that stays the same for its life (for series over time).
+    pub fn id(&self) -> usize {
+        Arc::as_ptr(&self.0) as usize
     }
 
     /// The actor's name.
@@ -130,6 +147,8 @@ impl Probe {
                     .as_secs_f64()
             }),
             uptime_s: uptime.as_secs_f64(),
+            handle_ns_total: total,
+            hist: c.hist.iter().map(|b| b.load(Relaxed)).collect(),
         }
     }
 }

@@ -5,6 +5,7 @@ mod batch;
 mod bulksubmit;
 mod cancel;
 mod content;
+mod dashboard;
 mod dmesg;
 mod event;
 mod exec;
@@ -29,6 +30,8 @@ mod setattr;
 mod shutdown;
 mod start;
 mod submit;
+mod top;
+mod trace;
 mod tree;
 mod uptime;
 mod util;
@@ -121,6 +124,12 @@ enum Command {
     /// List and manipulate resources
     #[command(subcommand)]
     Resource(resource::Command),
+    /// Print the URL of the instance's tracing dashboard
+    Dashboard(dashboard::Args),
+    /// Show brokers, the busiest actors and job throughput
+    Top(top::Args),
+    /// Print the messages the brokers route
+    Trace(trace::Args),
     /// Encode and decode resource sets (R)
     #[command(name = "R", subcommand)]
     R(r::Command),
@@ -161,6 +170,9 @@ impl Command {
             Command::Kvs(_) => "kvs",
             Command::Content(_) => "content",
             Command::Resource(_) => "resource",
+            Command::Dashboard(_) => "dashboard",
+            Command::Top(_) => "top",
+            Command::Trace(_) => "trace",
             Command::R(_) => "R",
         }
     }
@@ -198,6 +210,9 @@ impl Command {
             Command::Kvs(args) => util::block_on(kvs::run(args)),
             Command::Content(cmd) => util::block_on(content::run(cmd)),
             Command::Resource(cmd) => util::block_on(resource::run(cmd)),
+            Command::Dashboard(args) => util::block_on(dashboard::run(args)),
+            Command::Top(args) => util::block_on(top::run(args)),
+            Command::Trace(args) => util::block_on(trace::run(args)),
             Command::R(cmd) => r::run(cmd),
         }
     }
