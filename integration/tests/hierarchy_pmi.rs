@@ -125,6 +125,11 @@ fn each_broker_of_a_child_takes_its_node_of_the_parent_job() {
         ],
         "{text}"
     );
+    let log = parent.ok(&["job", "eventlog", id]);
+    assert!(
+        !log.contains("exception"),
+        "the parent job still runs: {log}"
+    );
     parent.ok(&["cancel", id]);
     assert_eq!(parent.shutdown(), 0);
 }

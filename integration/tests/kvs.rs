@@ -359,6 +359,16 @@ fn restart_on_the_same_statedir_keeps_the_kvs() {
     inst.ok(&["kvs", "put", "a=1", "b.c=2"]);
     inst.ok(&["kvs", "namespace", "create", "--owner=77", "kept"]);
     inst.ok(&["kvs", "-N", "kept", "put", "n=3"]);
+    // The resource module writes resource.R once discovery is done: wait for it, so the
+    // root below is the last one.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !inst.flux(&["kvs", "get", "resource.R"]).status.success() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "resource.R never written"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
     let root = inst.ok(&["kvs", "getroot"]);
     assert_eq!(inst.shutdown(), 0);
     let inst = Instance::start(&[&statedir]);
