@@ -38,6 +38,8 @@ pub struct Link {
     writer: FramedWrite<Envelope, OwnedWriteHalf, EnvelopeCodec>,
     probe: Probe,
     last_heard: Instant,
+    /// When the keepalive timer last ran.
+    last_tick: Instant,
 }
 
 impl Link {
@@ -71,6 +73,7 @@ impl Link {
                 writer,
                 probe,
                 last_heard: Instant::now(),
+                last_tick: Instant::now(),
             }
         });
     }
@@ -81,6 +84,13 @@ impl Actor for Link {
 
     fn started(&mut self, ctx: &mut Context<Self>) {
         ctx.run_interval(KEEPALIVE, |act, ctx| {
+            // A late tick means this process was stalled (overloaded host, a long
+            // synchronous step): the peer's keepalives may be waiting unread in the socket,
+            // so silence is judged only over time this side was running.
+            if act.last_tick.elapsed() > 2 * KEEPALIVE {
+                act.last_heard = Instant::now();
+            }
+            act.last_tick = Instant::now();
             if act.last_heard.elapsed() > PEER_TIMEOUT {
                 act.broker.do_send(Log {
                     severity: 3,
