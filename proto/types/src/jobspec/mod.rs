@@ -98,11 +98,61 @@ impl Jobspec {
 
     /// Get an attribute by dotted path relative to `attributes`.
     pub fn get_attribute(&self, path: &str) -> Option<Value> {
-        let mut v = serde_json::to_value(&self.attributes).ok()?;
-        for key in path.split('.') {
-            v = v.as_object_mut()?.remove(key)?;
+        // Walk the typed attributes and serialize only the field reached: executors ask
+        // for many options per job, and the environment alone can be most of a jobspec.
+        let (first, rest) = split_key(path);
+        let (top, rest) = match first {
+            "user" => {
+                let user = self.attributes.user.as_ref()?;
+                return match rest {
+                    Some(rest) => lookup(user, rest),
+                    None => Some(Value::Object(user.clone())),
+                };
+            }
+            "system" => match rest {
+                Some(rest) => split_key(rest),
+                None => return serde_json::to_value(&self.attributes.system).ok(),
+            },
+            _ => return None,
+        };
+        let sys = &self.attributes.system;
+        fn to<T: Serialize>(v: &T) -> Value {
+            serde_json::to_value(v).unwrap_or(Value::Null)
         }
-        Some(v)
+        let value = match top {
+            "duration" => to(&sys.duration),
+            "environment" => to(sys.environment.as_ref()?),
+            "cwd" => to(sys.cwd.as_ref()?),
+            "shell" => {
+                let shell = sys.shell.as_ref()?;
+                let Some(rest) = rest else {
+                    return serde_json::to_value(shell).ok();
+                };
+                return match split_key(rest) {
+                    ("options", None) => Some(Value::Object(shell.options.clone())),
+                    ("options", Some(path)) => lookup(&shell.options, path),
+                    _ => lookup(&shell.other, rest),
+                };
+            }
+            "dependencies" => to(sys.dependencies.as_ref()?),
+            "constraints" => sys.constraints.clone()?,
+            "job" => to(sys.job.as_ref()?),
+            "queue" => to(sys.queue.as_ref()?),
+            "bank" => to(sys.bank.as_ref()?),
+            "project" => to(sys.project.as_ref()?),
+            "files" => sys.files.clone()?,
+            other => {
+                let v = sys.other.get(other)?;
+                return match rest {
+                    Some(rest) => descend(v, rest),
+                    None => Some(v.clone()),
+                };
+            }
+        };
+        match rest {
+            Some(rest) => descend(&value, rest),
+            None => Some(value),
+        }
     }
 
     /// Set a job shell option (`-o KEY=VAL`; a dotted key nests).
@@ -231,3 +281,25 @@ impl std::str::FromStr for Jobspec {
 
 #[cfg(test)]
 mod tests;
+
+/// `a.b.c` -> (`a`, Some(`b.c`)).
+fn split_key(path: &str) -> (&str, Option<&str>) {
+    match path.split_once('.') {
+        Some((first, rest)) => (first, Some(rest)),
+        None => (path, None),
+    }
+}
+
+/// The value at a dotted `path` below an object.
+fn lookup(map: &Map<String, Value>, path: &str) -> Option<Value> {
+    let (first, rest) = split_key(path);
+    let v = map.get(first)?;
+    match rest {
+        Some(rest) => descend(v, rest),
+        None => Some(v.clone()),
+    }
+}
+
+fn descend(v: &Value, path: &str) -> Option<Value> {
+    lookup(v.as_object()?, path)
+}

@@ -153,6 +153,37 @@ fn builder_attributes() {
         Some(json!("1s"))
     );
     assert_eq!(js.get_attribute("user.note"), Some(json!("hello")));
+    // The typed walk answers as a lookup in the serialized attributes would.
+    let whole = serde_json::to_value(&js.attributes).unwrap();
+    for path in [
+        "system",
+        "system.duration",
+        "system.environment",
+        "system.environment.PATH",
+        "system.cwd",
+        "system.shell",
+        "system.shell.options",
+        "system.shell.options.rlimit.core",
+        "system.shell.options.nope",
+        "system.dependencies",
+        "system.job.name",
+        "system.queue",
+        "system.bank",
+        "system.project",
+        "system.exec",
+        "system.exec.test.run_duration",
+        "system.constraints",
+        "user",
+        "user.note",
+        "user.note.deeper",
+        "nope",
+        "system.cwd.x",
+    ] {
+        let expected = path
+            .split('.')
+            .try_fold(whole.clone(), |v, k| v.get(k).cloned());
+        assert_eq!(js.get_attribute(path), expected, "{path}");
+    }
     let text = js.to_dry_run_json();
     assert!(
         text.contains(r#""attributes": {"system": {"duration": 600.0, "environment": {"PATH": "/bin"}, "cwd": "/tmp", "shell": {"options": {"rlimit": {"core": 0}, "verbose": 1}}, "dependencies": [{"scheme": "afterok", "value": "ƒ2oLkTLb"}], "job": {"name": "foo"}, "queue": "batch", "bank": "b1", "exec": {"test": {"run_duration": "1s"}}}, "user": {"note": "hello"}}"#),
