@@ -162,14 +162,20 @@ impl Broker {
             .unwrap_or(&local_uri)
             .to_string();
         let _ = std::fs::remove_file(&socket);
-        let listener = std::os::unix::net::UnixListener::bind(&socket).map_err(|source| {
-            rundir.cleanup();
-            statedir.cleanup();
-            StartError::Listen {
-                path: socket.clone(),
-                source,
-            }
-        })?;
+        // bind() makes the path appear before listen() runs: a client connecting in
+        // between is refused. Listen under another name, then rename into place.
+        let pending = format!("{socket}.tmp");
+        let listener = std::os::unix::net::UnixListener::bind(&pending)
+            .and_then(|l| std::fs::rename(&pending, &socket).map(|()| l))
+            .map_err(|source| {
+                let _ = std::fs::remove_file(&pending);
+                rundir.cleanup();
+                statedir.cleanup();
+                StartError::Listen {
+                    path: socket.clone(),
+                    source,
+                }
+            })?;
         config::finish_attrs(&mut attrs, &rundir.path, &statedir.path, &local_uri);
         let ring_size = attrs
             .get("log-ring-size")
