@@ -3,6 +3,8 @@
 //!
 //! The binaries must be built first (`cargo build --bins`, which `scripts/test` does).
 
+pub mod pmi;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
