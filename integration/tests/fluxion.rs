@@ -72,3 +72,49 @@ fn fluxion_modules_refuse_bad_options() {
         assert!(stderr(&out).contains(expect), "{args:?}: {}", stderr(&out));
     }
 }
+
+/// `flux jobs` shows why a job waits, and when a reserved one should start, as Fluxion's
+/// queue manager tells the job manager (`{sched.reason_pending}`, `{sched.t_estimate}`).
+#[test]
+fn pending_jobs_show_the_schedulers_reason_and_estimate() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = flux_integration::flux(&["R", "encode", "-r", "0", "-c", "0-1", "-H", "node0"]);
+    let path = dir.path().join("R.json");
+    std::fs::write(&path, &r.stdout).unwrap();
+    let inst = Instance::start(&[&format!("-Sresource.path={}", path.display())]);
+    inst.ok(&["module", "remove", "sched-simple"]);
+    inst.ok(&["module", "load", "sched-fluxion-resource"]);
+    inst.ok(&["module", "load", "sched-fluxion-qmanager", "queue-policy=easy"]);
+    let running = inst.ok(&["submit", "-n2", "-t", "100s", "sleep", "300"]);
+    inst.ok(&["job", "wait-event", "-t", "10", running.trim(), "start"]);
+    let reserved = inst.ok(&["submit", "-n2", "-t", "10s", "true"]);
+    let blocked = inst.ok(&["submit", "-n2", "-t", "10s", "true"]);
+    let format = "{id.f58} {sched.reason_pending} {sched.t_estimate}";
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let listed = loop {
+        let out = inst.ok(&["jobs", "-n", "-f", "pending", "-o", format]);
+        if out.lines().count() == 2 && out.lines().all(|l| l.contains("insufficient")) {
+            break out;
+        }
+        assert!(std::time::Instant::now() < deadline, "{out}");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let line = |id: &str| listed.lines().find(|l| l.starts_with(id.trim())).unwrap();
+    let fields: Vec<&str> = line(&reserved).split_whitespace().collect();
+    assert_eq!(fields[1..3], ["insufficient", "resources"], "{listed}");
+    assert!(fields.len() == 4 && !fields[3].is_empty(), "a start estimate: {listed}");
+    let fields: Vec<&str> = line(&blocked).split_whitespace().collect();
+    assert_eq!(fields.len(), 3, "no estimate without a reservation: {listed}");
+    inst.ok(&["cancel", running.trim()]);
+    inst.ok(&["job", "wait-event", "-t", "10", reserved.trim(), "alloc"]);
+    let out = inst.ok(&["jobs", "-n", "-a", "-o", format]);
+    assert!(
+        !line_of(&out, &reserved).contains("insufficient"),
+        "an allocated job has no pending reason: {out}"
+    );
+    assert_eq!(inst.shutdown(), 0);
+}
+
+fn line_of<'a>(out: &'a str, id: &str) -> &'a str {
+    out.lines().find(|l| l.starts_with(id.trim())).unwrap_or("")
+}

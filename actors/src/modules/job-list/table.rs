@@ -233,6 +233,21 @@ impl JobTable {
             self.insert(job);
             return Ok(Some(Fetch::Jobspec(id)));
         }
+        if entry.name == "annotations" {
+            // The scheduler's word on a pending job: not a state change.
+            let Some(job) = self.jobs.get_mut(&id) else {
+                return Err(TableError::UnknownJob {
+                    id,
+                    event: entry.name.clone(),
+                });
+            };
+            job.annotations = entry
+                .context
+                .get("annotations")
+                .filter(|a| !a.is_null())
+                .cloned();
+            return Ok(None);
+        }
         let Some(mut job) = self.remove(id) else {
             return Err(TableError::UnknownJob {
                 id,
@@ -243,11 +258,8 @@ impl JobTable {
         if applied.is_ok() {
             match entry.name.as_str() {
                 "validate" => job.t_depend = Some(entry.timestamp),
-                "alloc" => {
-                    if let Some(a) = entry.context.get("annotations") {
-                        job.annotations = Some(a.clone());
-                    }
-                }
+                // The allocation's annotations replace the pending ones.
+                "alloc" => job.annotations = entry.context.get("annotations").cloned(),
                 _ => {}
             }
         }

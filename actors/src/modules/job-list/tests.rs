@@ -202,3 +202,24 @@ fn many_jobs_list_fast() {
     assert_eq!(ids(&all), [100_000, 99_998, 99_996]);
     assert!(start.elapsed() < std::time::Duration::from_secs(1));
 }
+
+#[test]
+fn annotations_follow_a_pending_job_until_alloc() {
+    let mut t = JobTable::new();
+    submit(&mut t, 1, 100, 1.0);
+    to_sched(&mut t, 1, 1.0, 16);
+    let reason = json!({"sched": {"reason_pending": "insufficient resources", "t_estimate": 9.0}});
+    let e = Entry::new(2.0, "annotations").with("annotations", reason.clone());
+    assert_eq!(t.apply(JobId(1), &e), Ok(None));
+    let job = t.get(JobId(1)).unwrap();
+    assert_eq!(job.annotations, Some(reason));
+    assert_eq!(job.state(), flux_proto::types::JobState::Sched);
+    run(&mut t, 1, 3.0);
+    assert_eq!(
+        t.get(JobId(1)).unwrap().annotations,
+        None,
+        "alloc replaces them"
+    );
+    let unknown = Entry::new(2.0, "annotations").with("annotations", json!({}));
+    assert!(t.apply(JobId(7), &unknown).is_err());
+}

@@ -376,6 +376,35 @@ impl JobManagerActor {
         });
     }
 
+    /// `job-manager.annotate {id, annotations}` from the scheduler: why a pending job waits
+    /// and when it should start (RFC 27's annotations). Not in the eventlog: journal
+    /// followers (job-list, hence `flux jobs -o {sched.reason_pending}`) see them.
+    fn annotate(&mut self, msg: &Envelope) -> Envelope {
+        #[derive(serde::Deserialize)]
+        struct Annotate {
+            id: u64,
+            annotations: Value,
+        }
+        let req: Annotate = match msg.json() {
+            Ok(req) => req,
+            Err(e) => return msg.error_response(errno::EPROTO, format!("malformed request: {e}")),
+        };
+        if !msg.is_owner() {
+            return msg.error_response(errno::EPERM, "only the instance owner may annotate jobs");
+        }
+        match self.core.job(JobId(req.id)) {
+            None => msg.error_response(errno::ENOENT, "unknown job id"),
+            Some(job) if job.state() != JobState::Sched => {
+                msg.error_response(errno::EINVAL, "only pending jobs are annotated")
+            }
+            Some(_) => {
+                let entry = Entry::new(now(), "annotations").with("annotations", req.annotations);
+                self.send_journal(vec![json!({ "id": req.id, "entry": entry })]);
+                msg.response_json(&json!({}))
+            }
+        }
+    }
+
     fn send_journal(&mut self, events: Vec<Value>) {
         if self.journal.is_empty() || events.is_empty() {
             return;
@@ -493,6 +522,10 @@ impl JobManagerActor {
             }
             "job-manager.list" => Some(self.list(&msg)),
             "job-manager.sched-hello" => Some(self.sched_hello(&msg)),
+            "job-manager.annotate" => {
+                let rsp = self.annotate(&msg);
+                (!msg.is_noresponse()).then_some(rsp)
+            }
             "job-manager.max-id" if !self.restored => {
                 self.max_id_waiters.push(msg);
                 None

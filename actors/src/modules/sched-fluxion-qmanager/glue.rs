@@ -89,6 +89,8 @@ pub struct Waiting {
     pub reason: Option<&'static str>,
     /// The start time of its reservation, if it holds one.
     pub t_estimate: Option<i64>,
+    /// The reason and estimate last told to the job manager.
+    pub announced: Option<(&'static str, Option<i64>)>,
 }
 
 /// One pending job in `sched-fluxion-qmanager.status`.
@@ -158,6 +160,26 @@ impl Waiters {
             w.reason = Some("insufficient resources");
             w.t_estimate = None;
         }
+    }
+
+    /// The `job-manager.annotate` payloads for jobs whose reason or estimate changed since
+    /// they were last announced (which they now are).
+    pub fn unannounced(&mut self) -> Vec<Value> {
+        let mut out = Vec::new();
+        for (id, w) in self.0.iter_mut() {
+            let Some(reason) = w.reason else { continue };
+            let now = (reason, w.t_estimate);
+            if w.announced == Some(now) {
+                continue;
+            }
+            w.announced = Some(now);
+            let mut sched = json!({ "reason_pending": reason });
+            if let Some(t) = w.t_estimate {
+                sched["t_estimate"] = json!(t as f64);
+            }
+            out.push(json!({ "id": id, "annotations": { "sched": sched } }));
+        }
+        out
     }
 
     /// The pending jobs, as `sched-fluxion-qmanager.status` shows them.

@@ -19,6 +19,7 @@ fn waiters(ids: &[i64]) -> Waiters {
                 priority: 16,
                 reason: None,
                 t_estimate: None,
+                announced: None,
             },
         );
     }
@@ -138,4 +139,23 @@ fn ops_have_their_flux_sched_names() {
     ] {
         assert_eq!(op_name(op).parse::<MatchOp>().unwrap(), op);
     }
+}
+
+#[test]
+fn changed_reasons_are_announced_once() {
+    let mut w = waiters(&[1, 2]);
+    assert!(w.unannounced().is_empty(), "no loop has looked at them yet");
+    w.on_decision(Decision::Reserved { id: 2, at: 500 }, Value::Null, None);
+    w.on_busy(1);
+    assert_eq!(
+        w.unannounced(),
+        [
+            json!({"id": 1, "annotations": {"sched": {"reason_pending": "insufficient resources"}}}),
+            json!({"id": 2, "annotations": {"sched": {"reason_pending": "insufficient resources", "t_estimate": 500.0}}}),
+        ]
+    );
+    w.on_busy(1);
+    assert!(w.unannounced().is_empty(), "nothing changed");
+    w.on_decision(Decision::Reserved { id: 1, at: 700 }, Value::Null, None);
+    assert_eq!(w.unannounced().len(), 1);
 }

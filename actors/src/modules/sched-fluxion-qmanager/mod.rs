@@ -136,6 +136,13 @@ impl FluxionQmanager {
     fn step(&mut self, ctx: &mut Context<Self>) {
         let Some(MatchStep { id, op }) = self.queue.next_match() else {
             self.looping = false;
+            for body in self.waiters.unannounced() {
+                self.rpc.notify(
+                    "job-manager.annotate",
+                    nodeid::ANY,
+                    Bytes::from(body.to_string()),
+                );
+            }
             if self.dirty {
                 self.kick(ctx);
             }
@@ -325,6 +332,7 @@ impl FluxionQmanager {
                 priority: req.priority,
                 reason: None,
                 t_estimate: None,
+                announced: None,
             },
         );
         self.kick(ctx);
