@@ -79,7 +79,28 @@ impl Instance {
             rundir,
         };
         instance.wait_for_socket(&socket);
+        if args.iter().any(|a| a.starts_with("--test-size")) {
+            // The socket comes before the other brokers have joined: let them.
+            instance.wait_for_run_state();
+        }
         instance
+    }
+
+    /// Wait until every broker has joined (rank 0 in state `run`).
+    fn wait_for_run_state(&self) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let out = self.flux(&["uptime"]);
+            if out.status.success() && stdout(&out).contains(" run ") {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the instance never got to run: {}",
+                stdout(&out)
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
     }
 
     fn wait_for_socket(&mut self, socket: &Path) {

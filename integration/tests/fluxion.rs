@@ -84,7 +84,12 @@ fn pending_jobs_show_the_schedulers_reason_and_estimate() {
     let inst = Instance::start(&[&format!("-Sresource.path={}", path.display())]);
     inst.ok(&["module", "remove", "sched-simple"]);
     inst.ok(&["module", "load", "sched-fluxion-resource"]);
-    inst.ok(&["module", "load", "sched-fluxion-qmanager", "queue-policy=easy"]);
+    inst.ok(&[
+        "module",
+        "load",
+        "sched-fluxion-qmanager",
+        "queue-policy=easy",
+    ]);
     let running = inst.ok(&["submit", "-n2", "-t", "100s", "sleep", "300"]);
     inst.ok(&["job", "wait-event", "-t", "10", running.trim(), "start"]);
     let reserved = inst.ok(&["submit", "-n2", "-t", "10s", "true"]);
@@ -102,9 +107,16 @@ fn pending_jobs_show_the_schedulers_reason_and_estimate() {
     let line = |id: &str| listed.lines().find(|l| l.starts_with(id.trim())).unwrap();
     let fields: Vec<&str> = line(&reserved).split_whitespace().collect();
     assert_eq!(fields[1..3], ["insufficient", "resources"], "{listed}");
-    assert!(fields.len() == 4 && !fields[3].is_empty(), "a start estimate: {listed}");
+    assert!(
+        fields.len() == 4 && !fields[3].is_empty(),
+        "a start estimate: {listed}"
+    );
     let fields: Vec<&str> = line(&blocked).split_whitespace().collect();
-    assert_eq!(fields.len(), 3, "no estimate without a reservation: {listed}");
+    assert_eq!(
+        fields.len(),
+        3,
+        "no estimate without a reservation: {listed}"
+    );
     inst.ok(&["cancel", running.trim()]);
     inst.ok(&["job", "wait-event", "-t", "10", reserved.trim(), "alloc"]);
     let out = inst.ok(&["jobs", "-n", "-a", "-o", format]);

@@ -165,9 +165,7 @@ impl JobListActor {
     /// batch) and journal events are held back until it is done.
     fn restore(&mut self, ctx: &mut Context<Self>) {
         self.restoring = Some(Vec::new());
-        self.next_batch += 1;
-        let batch = self.next_batch;
-        self.batches.insert(batch);
+        let batch = self.begin_batch();
         let rpc = self.rpc.clone();
         let me = ctx.address();
         actix::spawn(async move {
@@ -205,14 +203,19 @@ impl JobListActor {
         }
     }
 
+    /// Number a new batch of lookups; requests may wait for it.
+    fn begin_batch(&mut self) -> u64 {
+        self.next_batch += 1;
+        self.batches.insert(self.next_batch);
+        self.next_batch
+    }
+
     /// Start one batch of KVS lookups.
     fn load(&mut self, fetches: Vec<Fetch>, ctx: &mut Context<Self>) {
         if fetches.is_empty() {
             return;
         }
-        self.next_batch += 1;
-        let batch = self.next_batch;
-        self.batches.insert(batch);
+        let batch = self.begin_batch();
         let rpc = self.rpc.clone();
         let me = ctx.address();
         actix::spawn(async move {
@@ -404,6 +407,10 @@ impl Handler<Restored> for JobListActor {
             .collect();
         let events = super::restore::merge(jobs, held);
         self.apply(events, ctx);
+        // Requests that waited for the restore also wait for its jobs' jobspecs and R.
+        for (needed, _) in &mut self.stalled {
+            *needed = self.next_batch;
+        }
     }
 }
 
