@@ -41,7 +41,7 @@ fn flux_start_under_an_srun_like_launcher() {
         "4242.0",
         2,
         "flux resource list -s free -no '{nnodes} {nodelist}'; \
-         flux run --requires=hosts:node[0-1] -N2 -n2 --label-io flux getattr hostname; \
+         flux run --requires=hosts:node[0-1] -N2 -n2 --label-io flux getattr hostname | sort; \
          flux run --requires=host:node1 flux getattr hostname",
     );
     assert!(out.status.success(), "{}", stderr(&out));
