@@ -73,6 +73,16 @@ impl Aggregator {
                 seen: tick,
             });
             series.seen = tick;
+            // Counters only grow: smaller ones mean another probe now has this id (an
+            // actor gone and a new one in its place), so its past is not this one's.
+            if series.window.back().is_some_and(|prev| {
+                snap.msgs_in < prev.msgs_in
+                    || snap.msgs_out < prev.msgs_out
+                    || snap.handle_ns_total < prev.ns_total
+            }) {
+                series.window.clear();
+                series.history.clear();
+            }
             series.window.push_back(Sample {
                 t,
                 msgs_in: snap.msgs_in,
@@ -87,13 +97,13 @@ impl Aggregator {
             let dt = last.t - first.t;
             let (rate_in, rate_out) = if dt > 0.0 {
                 (
-                    (last.msgs_in - first.msgs_in) as f64 / dt,
-                    (last.msgs_out - first.msgs_out) as f64 / dt,
+                    last.msgs_in.saturating_sub(first.msgs_in) as f64 / dt,
+                    last.msgs_out.saturating_sub(first.msgs_out) as f64 / dt,
                 )
             } else {
                 (0.0, 0.0)
             };
-            let handled = last.msgs_in - first.msgs_in;
+            let handled = last.msgs_in.saturating_sub(first.msgs_in);
             let (mean, p99) = if handled > 0 {
                 let delta: Vec<u64> = last
                     .hist
@@ -102,7 +112,9 @@ impl Aggregator {
                     .map(|(a, b)| a.saturating_sub(*b))
                     .collect();
                 (
-                    Some((last.ns_total - first.ns_total) as f64 / handled as f64 / 1e3),
+                    Some(
+                        last.ns_total.saturating_sub(first.ns_total) as f64 / handled as f64 / 1e3,
+                    ),
                     hist::quantile_ns(&delta, 0.99).map(|ns| ns / 1e3),
                 )
             } else {
@@ -214,6 +226,23 @@ mod tests {
         agg.tick(1000.0, [(b.id(), b.snapshot())]);
         let names: Vec<_> = agg.stats(None).into_iter().map(|s| s.name).collect();
         assert_eq!(names, ["b"]);
+    }
+
+    #[test]
+    fn a_new_actor_under_an_old_id_starts_afresh() {
+        let old = Probe::new("kvs", "module", 0);
+        let mut agg = Aggregator::default();
+        for t in 0..3 {
+            handle(&old, 50);
+            agg.tick(t as f64, [(7, old.snapshot())]);
+        }
+        // Same id, counters from zero: no wrapped-around rate, no panic.
+        let new = Probe::new("kvs", "module", 0);
+        handle(&new, 1);
+        agg.tick(3.0, [(7, new.snapshot())]);
+        let s = &agg.stats(None)[0];
+        assert_eq!(s.rate_in, 0.0);
+        assert_eq!(s.history.len(), 1);
     }
 
     #[test]
