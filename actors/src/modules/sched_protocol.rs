@@ -76,3 +76,47 @@ pub struct ResourceStatus {
     /// Ranks not usable now (drained or offline), as an idset string.
     pub down: String,
 }
+
+/// An update of `resource.acquire` (RFC 28) as a scheduler receives it: the instance's
+/// resources and which ranks are up, then ranks going up or down; `Failed` ends it.
+#[derive(actix::Message, Debug)]
+#[rtype(result = "()")]
+pub enum Acquired {
+    Resources { r: Value, up: Option<String> },
+    Up(String),
+    Down(String),
+    Failed(String),
+}
+
+#[derive(Deserialize)]
+struct AcquireRsp {
+    resources: Option<Value>,
+    up: Option<String>,
+    down: Option<String>,
+}
+
+/// Follow `resource.acquire`, handing each update to `to`.
+pub fn follow_acquire(rpc: &mut super::RpcClient, to: actix::Recipient<Acquired>) {
+    let mut stream = rpc.stream(
+        "resource.acquire",
+        flux_proto::nodeid::ANY,
+        bytes::Bytes::from_static(b"{}"),
+    );
+    actix::spawn(async move {
+        while let Some(rsp) = stream.recv().await {
+            if rsp.errnum != 0 {
+                to.do_send(Acquired::Failed(rsp.error_text()));
+                break;
+            }
+            let Ok(body) = rsp.json::<AcquireRsp>() else {
+                continue;
+            };
+            match (body.resources, body.up, body.down) {
+                (Some(r), up, _) => to.do_send(Acquired::Resources { r, up }),
+                (None, Some(up), _) => to.do_send(Acquired::Up(up)),
+                (None, None, Some(down)) => to.do_send(Acquired::Down(down)),
+                _ => {}
+            }
+        }
+    });
+}

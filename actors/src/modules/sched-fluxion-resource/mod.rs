@@ -18,8 +18,7 @@ pub mod options;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use actix::prelude::*;
-use bytes::Bytes;
-use flux_proto::{Envelope, MsgType, errno, nodeid};
+use flux_proto::{Envelope, MsgType, errno};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -29,6 +28,7 @@ pub use matcher::{
 pub use options::{OptionsError, ResourceOptions};
 
 use crate::broker::Broker;
+use crate::modules::sched_protocol::{Acquired, follow_acquire};
 use crate::modules::{ModuleContext, ModuleHandle, RpcClient, handle_common, unknown_method};
 use crate::msg::{Deliver, Log, Route, Stop};
 use crate::tracer::Probe;
@@ -83,23 +83,6 @@ pub(crate) fn now() -> i64 {
         .map_or(0, |d| d.as_secs() as i64)
 }
 
-/// An update from `resource.acquire`.
-#[derive(Message)]
-#[rtype(result = "()")]
-enum Acquired {
-    Resources { r: Value, up: Option<String> },
-    Up(String),
-    Down(String),
-    Failed(String),
-}
-
-#[derive(Deserialize)]
-struct AcquireRsp {
-    resources: Option<Value>,
-    up: Option<String>,
-    down: Option<String>,
-}
-
 #[derive(Deserialize)]
 struct JobidReq {
     jobid: i64,
@@ -144,27 +127,7 @@ impl FluxionResource {
     }
 
     fn acquire(&mut self, ctx: &mut Context<Self>) {
-        let mut stream =
-            self.rpc
-                .stream("resource.acquire", nodeid::ANY, Bytes::from_static(b"{}"));
-        let me = ctx.address();
-        actix::spawn(async move {
-            while let Some(rsp) = stream.recv().await {
-                if rsp.errnum != 0 {
-                    me.do_send(Acquired::Failed(rsp.error_text()));
-                    break;
-                }
-                let Ok(body) = rsp.json::<AcquireRsp>() else {
-                    continue;
-                };
-                match (body.resources, body.up, body.down) {
-                    (Some(r), up, _) => me.do_send(Acquired::Resources { r, up }),
-                    (None, Some(up), _) => me.do_send(Acquired::Up(up)),
-                    (None, None, Some(down)) => me.do_send(Acquired::Down(down)),
-                    _ => {}
-                }
-            }
-        });
+        follow_acquire(&mut self.rpc, ctx.address().recipient());
     }
 
     /// Tell every `notify` stream the current up/down sets.

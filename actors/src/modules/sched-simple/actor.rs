@@ -6,14 +6,14 @@ use actix::prelude::*;
 use bytes::Bytes;
 use flux_proto::types::{IdSet, Jobspec, ResourceSet};
 use flux_proto::{Envelope, MsgType, errno, nodeid};
-use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::pool::Pool;
 use super::queue::AllocQueue;
 use crate::broker::Broker;
 use crate::modules::sched_protocol::{
-    AllocRequest, AllocResponse, Feasibility, FreeRequest, JobRef, Prioritize, ResourceStatus,
+    Acquired, AllocRequest, AllocResponse, Feasibility, FreeRequest, JobRef, Prioritize,
+    ResourceStatus, follow_acquire,
 };
 use crate::modules::{ModuleContext, ModuleHandle, RpcClient, handle_common, unknown_method};
 use crate::msg::{Deliver, Stop};
@@ -60,27 +60,10 @@ pub fn start(ctx: ModuleContext) -> Result<ModuleHandle, String> {
     Ok(ModuleHandle::of(addr))
 }
 
-/// An update from `resource.acquire`.
+/// The allocations of jobs already running when this scheduler started (RFC 27 hello).
 #[derive(Message)]
 #[rtype(result = "()")]
-enum Acquired {
-    Resources {
-        r: Value,
-        up: Option<String>,
-    },
-    /// The allocations of jobs already running when this scheduler started.
-    Running(Vec<(u64, Value)>),
-    Up(String),
-    Down(String),
-    Failed(String),
-}
-
-#[derive(Deserialize)]
-struct AcquireRsp {
-    resources: Option<Value>,
-    up: Option<String>,
-    down: Option<String>,
-}
+struct Running(Vec<(u64, Value)>);
 
 fn invalid(msg: &Envelope, e: impl std::fmt::Display) -> Envelope {
     msg.error_response(errno::EPROTO, format!("malformed request: {e}"))
@@ -101,27 +84,7 @@ impl SchedSimple {
     }
 
     fn acquire(&mut self, ctx: &mut Context<Self>) {
-        let mut stream =
-            self.rpc
-                .stream("resource.acquire", nodeid::ANY, Bytes::from_static(b"{}"));
-        let me = ctx.address();
-        actix::spawn(async move {
-            while let Some(rsp) = stream.recv().await {
-                if rsp.errnum != 0 {
-                    me.do_send(Acquired::Failed(rsp.error_text()));
-                    break;
-                }
-                let Ok(body) = rsp.json::<AcquireRsp>() else {
-                    continue;
-                };
-                match (body.resources, body.up, body.down) {
-                    (Some(r), up, _) => me.do_send(Acquired::Resources { r, up }),
-                    (None, Some(up), _) => me.do_send(Acquired::Up(up)),
-                    (None, None, Some(down)) => me.do_send(Acquired::Down(down)),
-                    _ => {}
-                }
-            }
-        });
+        follow_acquire(&mut self.rpc, ctx.address().recipient());
     }
 
     /// Ask the job manager which jobs hold resources already (RFC 27 hello), so that a
@@ -141,7 +104,7 @@ impl SchedSimple {
                 .and_then(|v| v.get("jobs").cloned())
                 .and_then(|j| serde_json::from_value::<Vec<(u64, Value)>>(j).ok())
                 .unwrap_or_default();
-            me.do_send(Acquired::Running(jobs));
+            me.do_send(Running(jobs));
         });
     }
 
@@ -330,13 +293,19 @@ impl Handler<Acquired> for SchedSimple {
                     act.acquire(ctx)
                 });
             }
-            Acquired::Running(jobs) => {
-                for (id, r) in jobs {
-                    if let (Some(pool), Ok(r)) = (self.pool.as_mut(), ResourceSet::from_value(r)) {
-                        pool.claim(&r);
-                        self.allocated.insert(id, r);
-                    }
-                }
+        }
+        self.schedule();
+    }
+}
+
+impl Handler<Running> for SchedSimple {
+    type Result = ();
+
+    fn handle(&mut self, Running(jobs): Running, _: &mut Context<Self>) {
+        for (id, r) in jobs {
+            if let (Some(pool), Ok(r)) = (self.pool.as_mut(), ResourceSet::from_value(r)) {
+                pool.claim(&r);
+                self.allocated.insert(id, r);
             }
         }
         self.schedule();
