@@ -86,6 +86,26 @@ impl Instance {
         instance
     }
 
+    /// One broker whose resources are one node of `cores` cores named after this host
+    /// (R written to `dir` and given with `-Sresource.path`): a bigger machine, simulated.
+    pub fn with_cores(cores: u32, dir: &Path) -> Instance {
+        let host = stdout(&flux(&["start", "flux", "getattr", "hostname"]));
+        let r = flux(&[
+            "R",
+            "encode",
+            "-r",
+            "0",
+            "-c",
+            &format!("0-{}", cores - 1),
+            "-H",
+            host.trim(),
+        ]);
+        assert!(r.status.success(), "flux R encode: {}", stderr(&r));
+        let path = dir.join("R.json");
+        std::fs::write(&path, &r.stdout).expect("write R");
+        Instance::start(&[&format!("-Sresource.path={}", path.display())])
+    }
+
     /// Wait until every broker has joined (rank 0 in state `run`).
     fn wait_for_run_state(&self) {
         let deadline = Instant::now() + Duration::from_secs(60);

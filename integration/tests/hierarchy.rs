@@ -8,18 +8,6 @@ use std::time::{Duration, Instant};
 
 use flux_integration::{Instance, bin_dir, stderr, stdout};
 
-/// An instance whose resources are one node of 8 cores (whatever this host has).
-fn instance_8_cores(dir: &Path) -> Instance {
-    let host = String::from_utf8(Command::new("hostname").output().unwrap().stdout).unwrap();
-    let out = Command::new(bin_dir().join("flux"))
-        .args(["R", "encode", "-r", "0", "-c", "0-7", "-H", host.trim()])
-        .output()
-        .unwrap();
-    let r = dir.join("R.json");
-    std::fs::write(&r, &out.stdout).unwrap();
-    Instance::start(&[&format!("-Sresource.path={}", r.display())])
-}
-
 /// `flux ARGS` against `inst`, run in `dir`, with `flux` on PATH (for batch scripts).
 fn flux_in(inst: &Instance, dir: &Path, args: &[&str]) -> std::process::Output {
     let path = format!(
@@ -186,7 +174,7 @@ fn a_child_instance_knows_its_parent() {
 #[test]
 fn a_child_schedules_only_its_parent_jobs_resources() {
     let dir = tempfile::tempdir().unwrap();
-    let inst = instance_8_cores(dir.path());
+    let inst = Instance::with_cores(8, dir.path());
     // Cores 0-1 busy, so the batch job gets others.
     let sleeper = inst.ok(&["submit", "-c2", "sleep", "300"]);
     inst.ok(&["job", "wait-event", "-t", "60", sleeper.trim(), "start"]);
@@ -227,7 +215,7 @@ fn a_child_schedules_only_its_parent_jobs_resources() {
 #[test]
 fn alloc_runs_a_command_in_a_new_instance() {
     let dir = tempfile::tempdir().unwrap();
-    let inst = instance_8_cores(dir.path());
+    let inst = Instance::with_cores(8, dir.path());
     let out = flux_in(
         &inst,
         dir.path(),
@@ -255,7 +243,7 @@ fn alloc_runs_a_command_in_a_new_instance() {
 #[test]
 fn proxy_reaches_a_running_child_instance() {
     let dir = tempfile::tempdir().unwrap();
-    let inst = instance_8_cores(dir.path());
+    let inst = Instance::with_cores(8, dir.path());
     let id = ok_in(&inst, dir.path(), &["alloc", "--bg", "-n1", "-c2"]);
     let id = id.trim();
     assert_eq!(
@@ -321,7 +309,7 @@ fn proxy_reaches_a_running_child_instance() {
 #[test]
 fn pstree_draws_the_hierarchy() {
     let dir = tempfile::tempdir().unwrap();
-    let inst = instance_8_cores(dir.path());
+    let inst = Instance::with_cores(8, dir.path());
     let id = ok_in(&inst, dir.path(), &["alloc", "--bg", "-n1", "-c4"]);
     let id = id.trim();
     ok_in(
@@ -391,7 +379,7 @@ fn read_pid(path: &Path) -> Option<i32> {
 #[test]
 fn cancelling_a_parent_job_stops_its_subtree_and_frees_its_resources() {
     let dir = tempfile::tempdir().unwrap();
-    let inst = instance_8_cores(dir.path());
+    let inst = Instance::with_cores(8, dir.path());
     let pidfile = dir.path().join("leaf.pid");
     // Three levels: batch -> batch -> a job that records its pid and sleeps.
     write_script(
@@ -430,7 +418,7 @@ fn cancelling_a_parent_job_stops_its_subtree_and_frees_its_resources() {
 #[test]
 fn a_time_limit_on_the_parent_stops_its_subtree() {
     let dir = tempfile::tempdir().unwrap();
-    let inst = instance_8_cores(dir.path());
+    let inst = Instance::with_cores(8, dir.path());
     let pidfile = dir.path().join("leaf.pid");
     let cmd = format!("echo $$ > {}; exec sleep 300", pidfile.display());
     let id = ok_in(
@@ -482,7 +470,7 @@ fn a_multi_node_batch_job_is_one_instance_across_its_nodes() {
 #[test]
 fn tree_runs_jobs_over_a_hierarchy_with_a_policy_per_level() {
     let dir = tempfile::tempdir().unwrap();
-    let inst = instance_8_cores(dir.path());
+    let inst = Instance::with_cores(8, dir.path());
     let log = dir.path().join("jobs.log");
     let cmd = format!(
         "policy() {{ flux module stats sched-fluxion-qmanager | grep -o 'queue-policy=[a-z]*'; }}; \

@@ -387,28 +387,10 @@ fn a_restarted_instance_knows_its_jobs() {
     assert_eq!(second.shutdown(), 0);
 }
 
-/// An instance on a simulated node of `cores` cores.
-fn instance_with_cores(cores: u32, dir: &std::path::Path) -> Instance {
-    let r = dir.join("R.json");
-    let host = flux_integration::stdout(&flux_integration::flux(&[
-        "start", "flux", "getattr", "hostname",
-    ]));
-    std::fs::write(
-        &r,
-        format!(
-            r#"{{"version":1,"execution":{{"R_lite":[{{"rank":"0","children":{{"core":"0-{}"}}}}],"nodelist":["{}"],"starttime":0,"expiration":0}}}}"#,
-            cores - 1,
-            host.trim()
-        ),
-    )
-    .unwrap();
-    Instance::start(&[&format!("-Sresource.path={}", r.display())])
-}
-
 #[test]
 fn the_scheduling_tutorial_commands() {
     let dir = tempfile::tempdir().unwrap();
-    let inst = instance_with_cores(8, dir.path());
+    let inst = Instance::with_cores(8, dir.path());
     let host = inst.ok(&["getattr", "hostname"]).trim().to_string();
     let out = inst.ok(&[
         "run",
@@ -491,7 +473,7 @@ fn tasks_get_a_private_tmpdir_and_their_gpus() {
 #[test]
 fn swapping_the_scheduler_keeps_running_and_pending_jobs() {
     let dir = tempfile::tempdir().unwrap();
-    let inst = instance_with_cores(2, dir.path());
+    let inst = Instance::with_cores(2, dir.path());
     let running = inst.ok(&["submit", "-n2", "sleep", "1"]).trim().to_string();
     inst.ok(&["job", "wait-event", "-t", "10", &running, "start"]);
     let pending = inst.ok(&["submit", "-n1", "true"]).trim().to_string();

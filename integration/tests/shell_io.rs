@@ -3,28 +3,9 @@
 //! output of 1,000 tasks, and a task flooding stdout.
 
 use std::io::Write;
-use std::path::Path;
 use std::process::Stdio;
 
 use flux_integration::{Instance, stdout};
-
-/// An instance whose one node has `cores` cores (R from a file): a large machine, simulated.
-fn instance_with_cores(cores: u32, dir: &Path) -> Instance {
-    let host = stdout(&flux_integration::flux(&[
-        "start", "flux", "getattr", "hostname",
-    ]));
-    let r = dir.join("R.json");
-    std::fs::write(
-        &r,
-        format!(
-            r#"{{"version":1,"execution":{{"R_lite":[{{"rank":"0","children":{{"core":"0-{}"}}}}],"nodelist":["{}"],"starttime":0,"expiration":0}}}}"#,
-            cores - 1,
-            host.trim()
-        ),
-    )
-    .unwrap();
-    Instance::start(&[&format!("-Sresource.path={}", r.display())])
-}
 
 /// `flux run ARGS` with `input` on its stdin.
 fn run_with_stdin(inst: &Instance, args: &[&str], input: &str) -> String {
@@ -143,7 +124,7 @@ fn labels_wait_for_whole_lines_unless_unbuffered() {
 #[test]
 fn output_of_a_thousand_tasks_stays_attributed_and_in_order() {
     let dir = tempfile::tempdir().unwrap();
-    let inst = instance_with_cores(1000, dir.path());
+    let inst = Instance::with_cores(1000, dir.path());
     let out = inst.ok(&[
         "run",
         "-n1000",

@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use flux_integration::{Instance, stderr, stdout};
+use flux_integration::{Instance, stderr};
 
 /// Make sure `mpicc` exists, installing MPICH if needed.
 fn ensure_mpicc() {
@@ -46,24 +46,6 @@ fn compile(dir: &Path) -> String {
     exe.display().to_string()
 }
 
-/// An instance whose one node has `cores` cores (R from a file).
-fn instance_with_cores(cores: u32, dir: &Path) -> Instance {
-    let host = stdout(&flux_integration::flux(&[
-        "start", "flux", "getattr", "hostname",
-    ]));
-    let r = dir.join("R.json");
-    std::fs::write(
-        &r,
-        format!(
-            r#"{{"version":1,"execution":{{"R_lite":[{{"rank":"0","children":{{"core":"0-{}"}}}}],"nodelist":["{}"],"starttime":0,"expiration":0}}}}"#,
-            cores - 1,
-            host.trim()
-        ),
-    )
-    .unwrap();
-    Instance::start(&[&format!("-Sresource.path={}", r.display())])
-}
-
 fn check_ring(out: &str, size: u32) {
     let mut hellos: Vec<&str> = out.lines().filter(|l| l.starts_with("hello")).collect();
     hellos.sort();
@@ -82,7 +64,7 @@ fn mpich_programs_bootstrap_under_flux_run() {
     ensure_mpicc();
     let dir = tempfile::tempdir().unwrap();
     let exe = compile(dir.path());
-    let inst = instance_with_cores(4, dir.path());
+    let inst = Instance::with_cores(4, dir.path());
     check_ring(&inst.ok(&["run", "-n4", &exe]), 4);
     assert_eq!(inst.shutdown(), 0);
     // Across two brokers: the PMI barrier spans the shells of both ranks.
