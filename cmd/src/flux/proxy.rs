@@ -8,8 +8,8 @@ use std::time::Duration;
 use anyhow::{Context as _, bail};
 use flux_actors::broker::parent::URI_KEY;
 use flux_proto::Handle;
-use flux_proto::types::JobId;
 use flux_proto::types::eventlog;
+use flux_proto::types::{JobId, JobRecord, JobState};
 
 use crate::kvs::client;
 use crate::util;
@@ -38,24 +38,23 @@ pub enum JobPhase {
 
 /// The phase of job `id`.
 pub async fn phase(h: &Handle, id: JobId) -> anyhow::Result<JobPhase> {
-    let log = client::get_value(h, "primary", &id.kvs_key("eventlog"))
-        .await
-        .with_context(|| format!("{}: unknown job", id.to_f58()))?;
+    let Some(log) = lookup(h, &id.kvs_key("eventlog")).await? else {
+        bail!("{}: unknown job id", id.to_f58());
+    };
     let entries = eventlog::parse(&String::from_utf8_lossy(&log))?;
-    let has = |name: &str| entries.iter().any(|e| e.name == name);
-    Ok(if has("finish") || has("clean") {
-        JobPhase::Ended
-    } else if has("start") {
-        JobPhase::Running
-    } else {
-        JobPhase::Pending
+    let record =
+        JobRecord::replay(&entries).map_err(|(i, e)| anyhow::anyhow!("eventlog event {i}: {e}"))?;
+    Ok(match record.state {
+        s if s.is_pending() => JobPhase::Pending,
+        JobState::Run => JobPhase::Running,
+        _ => JobPhase::Ended,
     })
 }
 
-/// The URI job `id`'s instance published, if any.
-pub async fn published_uri(h: &Handle, id: JobId) -> anyhow::Result<Option<String>> {
-    match client::get_value(h, "primary", &id.kvs_key(URI_KEY)).await {
-        Ok(v) => Ok(Some(String::from_utf8_lossy(&v).into_owned())),
+/// The value at `key` in the primary namespace; `None` if there is none.
+async fn lookup(h: &Handle, key: &str) -> anyhow::Result<Option<Vec<u8>>> {
+    match client::get_value(h, "primary", key).await {
+        Ok(v) => Ok(Some(v)),
         Err(e)
             if e.downcast_ref::<flux_proto::Error>()
                 .is_some_and(|e| e.errnum() == flux_proto::errno::ENOENT) =>
@@ -64,6 +63,13 @@ pub async fn published_uri(h: &Handle, id: JobId) -> anyhow::Result<Option<Strin
         }
         Err(e) => Err(e),
     }
+}
+
+/// The URI job `id`'s instance published, if any.
+pub async fn published_uri(h: &Handle, id: JobId) -> anyhow::Result<Option<String>> {
+    Ok(lookup(h, &id.kvs_key(URI_KEY))
+        .await?
+        .map(|v| String::from_utf8_lossy(&v).into_owned()))
 }
 
 /// The URI of running job `id`'s instance. With `wait`, wait for the job to start and
