@@ -65,6 +65,7 @@ async fn fixture(modules: Vec<(&str, Vec<String>)>, attrs: &[(&str, String)]) ->
             .map(|(n, a)| (n.to_string(), a))
             .collect(),
         owns_process: false,
+        conf: Default::default(),
     };
     let broker = Broker::launch(config, None, Tracer::default().start()).unwrap();
     let (tx, rx) = mpsc::unbounded_channel();

@@ -47,6 +47,7 @@ async fn fixture() -> Fixture {
         initial_program: None,
         modules: vec![("heartbeat".into(), vec![])],
         owns_process: false,
+        conf: Default::default(),
     };
     let broker = Broker::launch(config, None, Tracer::default().start()).unwrap();
     let (tx, rx) = mpsc::unbounded_channel();

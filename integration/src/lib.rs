@@ -182,6 +182,34 @@ impl Instance {
         stdout(&out)
     }
 
+    /// `flux ARGS` run in `dir` with this build's `flux` first on PATH (for scripts that
+    /// call `flux`, as batch scripts do).
+    pub fn flux_in(&self, dir: &Path, args: &[&str]) -> Output {
+        let path = format!(
+            "{}:{}",
+            bin_dir().display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        self.cmd(args)
+            .current_dir(dir)
+            .env("PATH", path)
+            .output()
+            .expect("run flux")
+    }
+
+    /// [`Instance::flux_in`], asserting success; returns stdout.
+    pub fn ok_in(&self, dir: &Path, args: &[&str]) -> String {
+        let out = self.flux_in(dir, args);
+        assert!(
+            out.status.success(),
+            "flux {} failed: {}{}",
+            args.join(" "),
+            stdout(&out),
+            stderr(&out)
+        );
+        stdout(&out)
+    }
+
     /// Whether the broker process is still running.
     pub fn is_running(&mut self) -> bool {
         matches!(self.child.as_mut().map(|c| c.try_wait()), Some(Ok(None)))
@@ -216,5 +244,22 @@ impl Instance {
 impl Drop for Instance {
     fn drop(&mut self) {
         self.kill9();
+    }
+}
+
+/// Write an executable script `dir/name`.
+pub fn write_script(dir: &Path, name: &str, text: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("write script");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+}
+
+/// Poll `cond` until it holds (the deadline only guards against a hang).
+pub fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !cond() {
+        assert!(Instant::now() < deadline, "never happened: {what}");
+        std::thread::sleep(Duration::from_millis(50));
     }
 }

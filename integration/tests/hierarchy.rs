@@ -4,60 +4,17 @@
 
 use std::path::Path;
 use std::process::Command;
-use std::time::{Duration, Instant};
 
-use flux_integration::{Instance, bin_dir, stderr, stdout};
-
-/// `flux ARGS` against `inst`, run in `dir`, with `flux` on PATH (for batch scripts).
-fn flux_in(inst: &Instance, dir: &Path, args: &[&str]) -> std::process::Output {
-    let path = format!(
-        "{}:{}",
-        bin_dir().display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
-    inst.cmd(args)
-        .current_dir(dir)
-        .env("PATH", path)
-        .output()
-        .expect("run flux")
-}
-
-fn ok_in(inst: &Instance, dir: &Path, args: &[&str]) -> String {
-    let out = flux_in(inst, dir, args);
-    assert!(
-        out.status.success(),
-        "flux {} failed: {}{}",
-        args.join(" "),
-        stdout(&out),
-        stderr(&out)
-    );
-    stdout(&out)
-}
+use flux_integration::{Instance, bin_dir, eventually, stderr, stdout, write_script};
 
 /// Wait for the job to be cleaned up.
 fn wait_clean(inst: &Instance, id: &str) {
     inst.ok(&["job", "wait-event", "-t", "60", id, "clean"]);
 }
 
-fn write_script(dir: &Path, name: &str, text: &str) {
-    use std::os::unix::fs::PermissionsExt;
-    let path = dir.join(name);
-    std::fs::write(&path, text).unwrap();
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
-}
-
 fn read_output(dir: &Path, id: &str) -> String {
     std::fs::read_to_string(dir.join(format!("flux-{id}.out")))
         .unwrap_or_else(|e| panic!("flux-{id}.out: {e}"))
-}
-
-/// Poll `cond` until it holds (a deadline only guards against a hang).
-fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !cond() {
-        assert!(Instant::now() < deadline, "never happened: {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 #[test]
@@ -75,7 +32,7 @@ fn nested_batch_scripts_run_in_nested_instances() {
         "sub_job2.sh",
         "#!/bin/bash\nflux run -N1 sh -c 'echo level $(flux getattr instance-level)'\n",
     );
-    let id = ok_in(&inst, dir.path(), &["batch", "-N1", "./sub_job1.sh"]);
+    let id = inst.ok_in(dir.path(), &["batch", "-N1", "./sub_job1.sh"]);
     let id = id.trim();
     assert!(id.starts_with('ƒ'), "{id}");
     wait_clean(&inst, id);
@@ -102,8 +59,7 @@ fn directives_merge_under_the_command_line_and_wait_all_works_inside() {
          flux submit --flags=waitable true >/dev/null\n\
          flux job wait --all\necho all waited: $?\necho args: \"$@\"\n",
     );
-    let id = ok_in(
-        &inst,
+    let id = inst.ok_in(
         dir.path(),
         &["batch", "--job-name=from-cli", "waiter.sh", "a", "b"],
     );
@@ -123,7 +79,7 @@ fn directives_merge_under_the_command_line_and_wait_all_works_inside() {
 
     // Bad input: no shebang, a bad directive.
     write_script(dir.path(), "plain.sh", "echo hi\n");
-    let out = flux_in(&inst, dir.path(), &["batch", "plain.sh"]);
+    let out = inst.flux_in(dir.path(), &["batch", "plain.sh"]);
     assert!(!out.status.success());
     assert!(
         stderr(&out).starts_with("flux-batch: ERROR: jobscript does not start with '#!'"),
@@ -135,7 +91,7 @@ fn directives_merge_under_the_command_line_and_wait_all_works_inside() {
         "bad.sh",
         "#!/bin/sh\n#FLUX: --nodes=zero\ntrue\n",
     );
-    let out = flux_in(&inst, dir.path(), &["batch", "bad.sh"]);
+    let out = inst.flux_in(dir.path(), &["batch", "bad.sh"]);
     assert!(
         stderr(&out).contains("in #FLUX: directives"),
         "{}",
@@ -148,8 +104,7 @@ fn directives_merge_under_the_command_line_and_wait_all_works_inside() {
 fn a_child_instance_knows_its_parent() {
     let dir = tempfile::tempdir().unwrap();
     let inst = Instance::start(&[]);
-    let id = ok_in(
-        &inst,
+    let id = inst.ok_in(
         dir.path(),
         &[
             "batch",
@@ -178,8 +133,7 @@ fn a_child_schedules_only_its_parent_jobs_resources() {
     // Cores 0-1 busy, so the batch job gets others.
     let sleeper = inst.ok(&["submit", "-c2", "sleep", "300"]);
     inst.ok(&["job", "wait-event", "-t", "60", sleeper.trim(), "start"]);
-    let id = ok_in(
-        &inst,
+    let id = inst.ok_in(
         dir.path(),
         &[
             "batch",
@@ -216,8 +170,7 @@ fn a_child_schedules_only_its_parent_jobs_resources() {
 fn alloc_runs_a_command_in_a_new_instance() {
     let dir = tempfile::tempdir().unwrap();
     let inst = Instance::with_cores(8, dir.path());
-    let out = flux_in(
-        &inst,
+    let out = inst.flux_in(
         dir.path(),
         &[
             "alloc",
@@ -235,7 +188,7 @@ fn alloc_runs_a_command_in_a_new_instance() {
         inst.ok(&["jobs", "-a", "-no", "{name}:{status_abbrev}"]),
         "flux:CD\n"
     );
-    let out = flux_in(&inst, dir.path(), &["alloc", "--bg", "true"]);
+    let out = inst.flux_in(dir.path(), &["alloc", "--bg", "true"]);
     assert!(stderr(&out).contains("flux-alloc: ERROR: --bg takes no command"));
     assert_eq!(inst.shutdown(), 0);
 }
@@ -244,18 +197,13 @@ fn alloc_runs_a_command_in_a_new_instance() {
 fn proxy_reaches_a_running_child_instance() {
     let dir = tempfile::tempdir().unwrap();
     let inst = Instance::with_cores(8, dir.path());
-    let id = ok_in(&inst, dir.path(), &["alloc", "--bg", "-n1", "-c2"]);
+    let id = inst.ok_in(dir.path(), &["alloc", "--bg", "-n1", "-c2"]);
     let id = id.trim();
     assert_eq!(
-        ok_in(
-            &inst,
-            dir.path(),
-            &["proxy", id, "flux", "getattr", "jobid"]
-        ),
+        inst.ok_in(dir.path(), &["proxy", id, "flux", "getattr", "jobid"]),
         format!("{id}\n")
     );
-    let level = ok_in(
-        &inst,
+    let level = inst.ok_in(
         dir.path(),
         &[
             "proxy",
@@ -269,14 +217,9 @@ fn proxy_reaches_a_running_child_instance() {
     );
     assert_eq!(level, "1\n");
     // A nested instance, reached by a path of ids.
-    let inner = ok_in(
-        &inst,
-        dir.path(),
-        &["proxy", id, "flux", "alloc", "--bg", "-n1"],
-    );
+    let inner = inst.ok_in(dir.path(), &["proxy", id, "flux", "alloc", "--bg", "-n1"]);
     let path = format!("{id}/{}", inner.trim());
-    let level = ok_in(
-        &inst,
+    let level = inst.ok_in(
         dir.path(),
         &["proxy", &path, "flux", "getattr", "instance-level"],
     );
@@ -290,11 +233,7 @@ fn proxy_reaches_a_running_child_instance() {
         stderr(&out),
         format!("flux-proxy: ERROR: job {sleeper} is not a Flux instance\n")
     );
-    ok_in(
-        &inst,
-        dir.path(),
-        &["proxy", id, "flux", "shutdown", "--quiet"],
-    );
+    inst.ok_in(dir.path(), &["proxy", id, "flux", "shutdown", "--quiet"]);
     wait_clean(&inst, id);
     let out = inst.flux(&["proxy", id, "true"]);
     assert_eq!(
@@ -310,21 +249,15 @@ fn proxy_reaches_a_running_child_instance() {
 fn pstree_draws_the_hierarchy() {
     let dir = tempfile::tempdir().unwrap();
     let inst = Instance::with_cores(8, dir.path());
-    let id = ok_in(&inst, dir.path(), &["alloc", "--bg", "-n1", "-c4"]);
+    let id = inst.ok_in(dir.path(), &["alloc", "--bg", "-n1", "-c4"]);
     let id = id.trim();
-    ok_in(
-        &inst,
+    inst.ok_in(
         dir.path(),
         &["proxy", id, "flux", "submit", "--cc=1-2", "sleep", "300"],
     );
-    let inner = ok_in(
-        &inst,
-        dir.path(),
-        &["proxy", id, "flux", "alloc", "--bg", "-n1"],
-    );
+    let inner = inst.ok_in(dir.path(), &["proxy", id, "flux", "alloc", "--bg", "-n1"]);
     let path = format!("{id}/{}", inner.trim());
-    ok_in(
-        &inst,
+    inst.ok_in(
         dir.path(),
         &["proxy", &path, "flux", "submit", "sleep", "300"],
     );
@@ -395,7 +328,7 @@ fn cancelling_a_parent_job_stops_its_subtree_and_frees_its_resources() {
         "outer.sh",
         "#!/bin/sh\nflux batch -n1 ./inner.sh\nflux queue drain\n",
     );
-    let id = ok_in(&inst, dir.path(), &["batch", "-n1", "-c2", "./outer.sh"]);
+    let id = inst.ok_in(dir.path(), &["batch", "-n1", "-c2", "./outer.sh"]);
     let id = id.trim();
     eventually("the leaf job runs", || read_pid(&pidfile).is_some());
     let leaf = read_pid(&pidfile).unwrap();
@@ -421,8 +354,7 @@ fn a_time_limit_on_the_parent_stops_its_subtree() {
     let inst = Instance::with_cores(8, dir.path());
     let pidfile = dir.path().join("leaf.pid");
     let cmd = format!("echo $$ > {}; exec sleep 300", pidfile.display());
-    let id = ok_in(
-        &inst,
+    let id = inst.ok_in(
         dir.path(),
         &[
             "batch", "-n1", "-t", "3s", "--wrap", "flux", "run", "sh", "-c", &cmd,
@@ -445,8 +377,7 @@ fn a_time_limit_on_the_parent_stops_its_subtree() {
 fn a_multi_node_batch_job_is_one_instance_across_its_nodes() {
     let dir = tempfile::tempdir().unwrap();
     let inst = Instance::start(&["--test-size=2"]);
-    let id = ok_in(
-        &inst,
+    let id = inst.ok_in(
         dir.path(),
         &[
             "batch",
@@ -479,8 +410,7 @@ fn tree_runs_jobs_over_a_hierarchy_with_a_policy_per_level() {
         log.display()
     );
     let perf = dir.path().join("tree.out");
-    ok_in(
-        &inst,
+    inst.ok_in(
         dir.path(),
         &[
             "tree",
@@ -527,17 +457,13 @@ fn tree_runs_jobs_over_a_hierarchy_with_a_policy_per_level() {
     assert_eq!(njobs, ["5", "3", "2", "1", "2", "1", "1"]);
     // The tree is gone.
     assert_eq!(inst.ok(&["jobs", "-no", "{name}"]), "");
-    let out = flux_in(
-        &inst,
-        dir.path(),
-        &["tree", "-T2", "-Q", "easy:fcfs", "true"],
-    );
+    let out = inst.flux_in(dir.path(), &["tree", "-T2", "-Q", "easy:fcfs", "true"]);
     assert!(
         stderr(&out).contains("flux-tree: ERROR: 2 queue policies for 1 level(s)"),
         "{}",
         stderr(&out)
     );
-    let out = flux_in(&inst, dir.path(), &["tree", "-T4", "-c", "2", "true"]);
+    let out = inst.flux_in(dir.path(), &["tree", "-T4", "-c", "2", "true"]);
     assert!(
         stderr(&out).contains("cannot split 2 core(s)"),
         "{}",

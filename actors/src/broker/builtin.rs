@@ -1,4 +1,5 @@
-//! The services the broker answers itself: `attr`, `log`, `event`, `module`, `broker`.
+//! The services the broker answers itself: `attr`, `config`, `log`, `event`, `module`,
+//! `broker`.
 
 use actix::prelude::*;
 use bytes::Bytes;
@@ -97,7 +98,7 @@ impl Broker {
     ) -> Option<Envelope> {
         if !matches!(
             msg.service(),
-            "attr" | "log" | "event" | "module" | "broker" | "overlay"
+            "attr" | "config" | "log" | "event" | "module" | "broker" | "overlay"
         ) {
             return Some(msg);
         }
@@ -119,6 +120,7 @@ impl Broker {
             "attr.list" => Reply::Json(json!({
                 "attrs": self.attrs.iter().map(|(k, v)| json!([k, v])).collect::<Vec<_>>()
             })),
+            "config.get" => Reply::Json(self.config.conf.to_json()),
             "log.append" => match msg.json::<LogAppend>() {
                 Ok(req) => {
                     self.log(req.severity.min(7), &req.appname, req.msg);

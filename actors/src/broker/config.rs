@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use super::attrs::{AttrError, Attrs};
+use super::conf::Conf;
 use crate::overlay::{OverlayConfig, Topology};
 
 /// The version every broker reports.
@@ -22,9 +23,11 @@ pub struct BrokerConfig {
     /// Whether this broker's shutdown ends the process (not for the followers of a
     /// `--test-size` instance, which share the process with rank 0).
     pub owns_process: bool,
+    /// The instance configuration (`--config-path`), served as `config.get`.
+    pub conf: Conf,
 }
 
-/// The modules a default instance loads.
+/// The modules a default instance loads, with sched-simple as its scheduler.
 pub fn default_modules() -> Vec<(String, Vec<String>)> {
     vec![
         ("heartbeat".to_string(), Vec::new()),
@@ -43,13 +46,26 @@ pub fn default_modules() -> Vec<(String, Vec<String>)> {
 /// find them by going up the tree).
 const ALL_RANK_MODULES: &[&str] = &["heartbeat", "rexec", "resource", "job-exec"];
 
-/// The default modules of `rank`.
-pub fn default_modules_for(rank: u32) -> Vec<(String, Vec<String>)> {
+/// The default modules of `rank`. An instance whose configuration has a
+/// `[sched-fluxion-resource]` or `[sched-fluxion-qmanager]` table is scheduled by Fluxion
+/// instead of sched-simple (the modules read their options from those tables).
+pub fn default_modules_for(rank: u32, conf: &Conf) -> Vec<(String, Vec<String>)> {
+    let fluxion = FLUXION_MODULES.iter().any(|name| conf.has_table(name));
     default_modules()
         .into_iter()
+        .flat_map(|(name, args)| match name.as_str() {
+            "sched-simple" if fluxion => FLUXION_MODULES
+                .iter()
+                .map(|m| (m.to_string(), Vec::new()))
+                .collect(),
+            _ => vec![(name, args)],
+        })
         .filter(|(name, _)| rank == 0 || ALL_RANK_MODULES.contains(&name.as_str()))
         .collect()
 }
+
+/// Fluxion's modules, in load order.
+const FLUXION_MODULES: [&str; 2] = ["sched-fluxion-resource", "sched-fluxion-qmanager"];
 
 /// Attributes a tool may set at start but never later.
 const SETTABLE_AT_START: &[&str] = &[
@@ -248,6 +264,25 @@ mod tests {
                 .collect(),
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn a_fluxion_table_replaces_sched_simple() {
+        let names = |conf: &Conf, rank| -> Vec<String> {
+            default_modules_for(rank, conf)
+                .into_iter()
+                .map(|(n, _)| n)
+                .collect()
+        };
+        let plain = names(&Conf::default(), 0);
+        assert!(plain.contains(&"sched-simple".to_string()));
+        let conf = Conf::from_json(serde_json::json!({"sched-fluxion-qmanager": {}})).unwrap();
+        let fluxion = names(&conf, 0);
+        assert!(!fluxion.contains(&"sched-simple".to_string()));
+        let at = |n: &str| fluxion.iter().position(|m| m == n).unwrap();
+        assert!(at("resource") < at("sched-fluxion-resource"));
+        assert!(at("sched-fluxion-resource") < at("sched-fluxion-qmanager"));
+        assert!(!names(&conf, 1).iter().any(|n| n.starts_with("sched")));
     }
 
     #[test]

@@ -5,6 +5,7 @@
 
 pub mod attrs;
 mod builtin;
+pub mod conf;
 pub mod config;
 pub mod logring;
 pub mod parent;
@@ -21,6 +22,7 @@ use bytes::Bytes;
 use flux_proto::{Envelope, flags};
 
 pub use attrs::{AttrError, Attrs};
+pub use conf::{Conf, ConfError};
 pub use config::{BrokerConfig, BrokerDir, VERSION, default_modules, default_modules_for};
 use logring::{LogEntry, LogRing, SEVERITY_NAMES};
 use services::{ServiceTable, Subscriptions};
@@ -368,6 +370,7 @@ impl Broker {
             args: ModuleArgs::parse(&args),
             rank: self.rank,
             attrs: self.attrs.clone(),
+            conf: self.config.conf.clone(),
             broker: ctx.address(),
             probe: probe.clone(),
         })?;

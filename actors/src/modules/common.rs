@@ -25,6 +25,24 @@ impl ModuleArgs {
         ModuleArgs(map)
     }
 
+    /// Add the `key = value` entries of a configuration table that were not given
+    /// (strings as they are, lists joined by commas, anything else as JSON).
+    pub fn or_defaults(&mut self, table: &serde_json::Map<String, serde_json::Value>) {
+        use serde_json::Value;
+        for (key, value) in table {
+            let text = match value {
+                Value::String(s) => s.clone(),
+                Value::Array(items) => items
+                    .iter()
+                    .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string))
+                    .collect::<Vec<_>>()
+                    .join(","),
+                other => other.to_string(),
+            };
+            self.0.entry(key.clone()).or_insert(text);
+        }
+    }
+
     /// Take one argument out (so that leftovers can be reported as unknown).
     pub fn take(&mut self, key: &str) -> Option<String> {
         self.0.remove(key)

@@ -29,7 +29,7 @@ pub mod sched_simple;
 
 use actix::prelude::*;
 
-use crate::broker::{Attrs, Broker};
+use crate::broker::{Attrs, Broker, Conf};
 use crate::msg::{Deliver, Stop};
 use crate::tracer::Probe;
 
@@ -44,6 +44,8 @@ pub struct ModuleContext {
     pub rank: u32,
     /// The broker's attributes when the module was loaded (`statedir`, `rundir`, ...).
     pub attrs: Attrs,
+    /// The instance configuration (its `[NAME]` table holds the module's defaults).
+    pub conf: Conf,
     pub broker: Addr<Broker>,
     pub probe: Probe,
 }
@@ -56,6 +58,16 @@ impl ModuleContext {
             .ok()
             .and_then(|s| s.parse().ok())
             .unwrap_or(0)
+    }
+
+    /// The module's arguments over the defaults of its configuration table (`[NAME]`,
+    /// as flux-config(5) gives them to Fluxion's modules).
+    pub fn args_with_conf(&self) -> ModuleArgs {
+        let mut args = self.args.clone();
+        if let Some(serde_json::Value::Object(table)) = self.conf.get(&self.name) {
+            args.or_defaults(table);
+        }
+        args
     }
 
     /// An rpc client sending as this module, with the owner's credentials.

@@ -24,6 +24,8 @@ use serde::Deserialize;
 pub enum BootError {
     #[error("config: {0}")]
     Toml(#[from] toml::de::Error),
+    #[error("config: [bootstrap]: {0}")]
+    Json(#[from] serde_json::Error),
     #[error("config: [bootstrap] has no hosts")]
     NoHosts,
     #[error("config: invalid hostlist '{0}'")]
@@ -82,7 +84,20 @@ impl Boot {
     /// Parse a bootstrap config.
     pub fn parse(text: &str) -> Result<Boot, BootError> {
         let file: File = toml::from_str(text)?;
-        let b = file.bootstrap;
+        Self::from_bootstrap(file.bootstrap)
+    }
+
+    /// The `[bootstrap]` table of an instance configuration (as JSON), if it has one.
+    pub fn from_conf(conf: &serde_json::Value) -> Option<Result<Boot, BootError>> {
+        let table = conf.get("bootstrap")?;
+        Some(
+            serde_json::from_value::<Bootstrap>(table.clone())
+                .map_err(BootError::from)
+                .and_then(Self::from_bootstrap),
+        )
+    }
+
+    fn from_bootstrap(b: Bootstrap) -> Result<Boot, BootError> {
         if b.hosts.is_empty() {
             return Err(BootError::NoHosts);
         }

@@ -4,6 +4,7 @@ mod alloc;
 mod batch;
 mod bulksubmit;
 mod cancel;
+mod config;
 mod content;
 mod dashboard;
 mod dmesg;
@@ -85,6 +86,9 @@ enum Command {
     /// Control job submission and scheduling
     #[command(subcommand)]
     Queue(queue::Command),
+    /// Query the instance configuration
+    #[command(subcommand)]
+    Config(config::Command),
     /// Print the value of a broker attribute
     Getattr(getattr::Args),
     /// Set a broker attribute
@@ -153,6 +157,7 @@ impl Command {
             Command::Jobs(_) => "jobs",
             Command::Cancel(_) => "cancel",
             Command::Queue(_) => "queue",
+            Command::Config(_) => "config",
             Command::Getattr(_) => "getattr",
             Command::Setattr(_) => "setattr",
             Command::Lsattr(_) => "lsattr",
@@ -193,6 +198,7 @@ impl Command {
             Command::Jobs(args) => util::block_on(jobs::run(args)),
             Command::Cancel(args) => util::block_on(cancel::run(args)),
             Command::Queue(cmd) => util::block_on(queue::run(cmd)),
+            Command::Config(cmd) => util::block_on(config::run(cmd)),
             Command::Getattr(args) => util::block_on(getattr::run(args)),
             Command::Setattr(args) => util::block_on(setattr::run(args)),
             Command::Lsattr(args) => util::block_on(lsattr::run(args)),

@@ -25,6 +25,9 @@ pub struct Args {
         allow_hyphen_values = true
     )]
     broker_opts: Vec<String>,
+    /// The instance configuration: a TOML/JSON file or a directory of TOML files
+    #[arg(short = 'c', long = "config-path", value_name = "PATH")]
+    config_path: Option<String>,
     /// Use DIR as the broker rundir
     #[arg(long, value_name = "DIR")]
     rundir: Option<String>,
@@ -68,6 +71,9 @@ fn broker_args(args: &Args) -> anyhow::Result<Vec<String>> {
     for kv in &args.setattr {
         anyhow::ensure!(kv.contains('='), "--setattr {kv}: expected ATTR=VAL");
         out.push(format!("-S{kv}"));
+    }
+    if let Some(path) = &args.config_path {
+        out.push(format!("--config-path={path}"));
     }
     if let Some(dir) = args.rundir.as_ref().or(args.test_rundir.as_ref()) {
         out.push(format!("-Srundir={dir}"));

@@ -7,6 +7,7 @@
 use std::path::PathBuf;
 
 use anyhow::{Context as _, bail};
+use flux_actors::broker::Conf;
 use flux_actors::broker::parent::ParentJob;
 
 /// What a child broker learned from its parent.
@@ -16,6 +17,8 @@ pub struct Child {
     pub setattrs: Vec<(String, String)>,
     /// The batch script, written to a private file (removed by [`Child::cleanup`]).
     pub script: Option<PathBuf>,
+    /// Configuration the job carries for its instance (`flux batch --conf`).
+    pub conf: Option<Conf>,
 }
 
 /// The parent's URI and our job id there, when this process runs as a job.
@@ -50,12 +53,7 @@ impl Child {
             .build()?;
         let (level, jobspec) = rt.block_on(async {
             let h = parent.connect().await?;
-            let level = parent.level(&h).await?;
-            let jobspec = match with_script {
-                true => Some(parent.jobspec(&h).await?),
-                false => None,
-            };
-            anyhow::Ok((level, jobspec))
+            anyhow::Ok((parent.level(&h).await?, parent.jobspec(&h).await?))
         })?;
         let mut setattrs = vec![
             ("parent-uri".to_string(), uri.to_string()),
@@ -65,11 +63,15 @@ impl Child {
         if let Ok(ns) = std::env::var("FLUX_KVS_NAMESPACE") {
             setattrs.push(("parent-kvs-namespace".to_string(), ns));
         }
-        let script = match jobspec {
-            Some(jobspec) => Some(write_script(&parent, &batch_script(&jobspec)?)?),
-            None => None,
+        let script = match with_script {
+            true => Some(write_script(&parent, &batch_script(&jobspec)?)?),
+            false => None,
         };
-        Ok(Child { setattrs, script })
+        Ok(Child {
+            setattrs,
+            script,
+            conf: job_conf(&jobspec)?,
+        })
     }
 
     /// Remove the script file.
@@ -87,6 +89,17 @@ fn batch_script(jobspec: &serde_json::Value) -> anyhow::Result<String> {
         .and_then(|s| s.as_str())
         .map(str::to_string)
         .context("the job has no batch script (attributes.system.batch.script)")
+}
+
+/// `attributes.system.conf` of a jobspec: the instance configuration `flux batch --conf`
+/// and `flux alloc --conf` give the job's instance.
+fn job_conf(jobspec: &serde_json::Value) -> anyhow::Result<Option<Conf>> {
+    match jobspec.pointer("/attributes/system/conf") {
+        None => Ok(None),
+        Some(value) => Conf::from_json(value.clone())
+            .map(Some)
+            .context("the job's attributes.system.conf is not a table"),
+    }
 }
 
 /// Write the script where only we can read it: the job's tmpdir when there is one.
@@ -122,5 +135,16 @@ mod tests {
         });
         assert_eq!(batch_script(&spec).unwrap(), "#!/bin/sh\ntrue\n");
         assert!(batch_script(&serde_json::json!({"attributes": {}})).is_err());
+    }
+
+    #[test]
+    fn conf_comes_from_the_jobspec() {
+        let spec = serde_json::json!({
+            "attributes": {"system": {"conf": {"queues": {"debug": {}}}}}
+        });
+        assert!(job_conf(&spec).unwrap().unwrap().has_table("queues"));
+        assert!(job_conf(&serde_json::json!({})).unwrap().is_none());
+        let bad = serde_json::json!({"attributes": {"system": {"conf": 3}}});
+        assert!(job_conf(&bad).is_err());
     }
 }

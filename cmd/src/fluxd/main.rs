@@ -9,7 +9,7 @@ mod teardown;
 use actix::prelude::*;
 use anyhow::{Context as _, bail};
 use clap::Parser;
-use flux_actors::broker::{BrokerDir, Signal, default_modules_for};
+use flux_actors::broker::{BrokerDir, Conf, Signal, default_modules_for};
 use flux_actors::overlay::{Boot, InstanceKey, OverlayConfig, Topology};
 use flux_actors::tracer::Tracer;
 use flux_actors::{Broker, BrokerConfig};
@@ -31,8 +31,10 @@ struct Args {
     #[arg(long = "test-size", value_name = "N", default_value_t = 1)]
     test_size: u32,
 
-    /// Boot from this bootstrap config (TOML): one broker of a multi-node instance.
-    #[arg(short = 'c', long = "config-path", value_name = "FILE")]
+    /// The instance configuration (flux-config(5)): a TOML or JSON file, or a directory
+    /// of TOML files. With a `[bootstrap]` table, this broker is one of the multi-node
+    /// instance it describes.
+    #[arg(short = 'c', long = "config-path", value_name = "PATH")]
     config_path: Option<std::path::PathBuf>,
 
     /// Do not load the default modules (an empty instance).
@@ -80,9 +82,43 @@ fn setattr<'a>(setattrs: &'a [(String, String)], name: &str) -> Option<&'a str> 
         .map(|(_, v)| v.as_str())
 }
 
+/// The instance configuration: `--config-path`, then a parent's `flux batch --conf`,
+/// then Fluxion's option variables (`FLUXION_QMANAGER_OPTIONS="queue-policy=easy"`, as
+/// flux-sched's rc1 honours them: they also select Fluxion as the scheduler).
+fn instance_conf(args: &Args, from_parent: Option<&Conf>) -> anyhow::Result<Conf> {
+    let mut conf = match &args.config_path {
+        Some(path) => Conf::load(path)?,
+        None => Conf::default(),
+    };
+    if let Some(parent) = from_parent {
+        conf = conf.overlay(parent);
+    }
+    for (var, module) in [
+        ("FLUXION_RESOURCE_OPTIONS", "sched-fluxion-resource"),
+        ("FLUXION_QMANAGER_OPTIONS", "sched-fluxion-qmanager"),
+    ] {
+        let Ok(options) = std::env::var(var) else {
+            continue;
+        };
+        conf.set(&format!("{module}={{}}"))?;
+        for word in options.split_whitespace() {
+            let (key, value) = word.split_once('=').unwrap_or((word, ""));
+            conf.set(&format!("{module}.{key}={}", json_string(value)))
+                .with_context(|| format!("{var}: {word}"))?;
+        }
+    }
+    Ok(conf)
+}
+
+/// `s` as a JSON string, so that `Conf::set` keeps it a string.
+fn json_string(s: &str) -> String {
+    serde_json::Value::String(s.to_string()).to_string()
+}
+
 fn run(mut args: Args) -> anyhow::Result<i32> {
-    if let Some(path) = args.config_path.clone() {
-        return run_from_config(args, &path);
+    let conf = instance_conf(&args, None)?;
+    if let Some(boot) = Boot::from_conf(&conf.to_json()) {
+        return run_from_config(args, boot?, conf);
     }
     let pmi = match args.test_size {
         1 => flux_shell::pmi::PmiClient::from_env()?,
@@ -96,6 +132,10 @@ fn run(mut args: Args) -> anyhow::Result<i32> {
             pmi.is_some(),
         )?),
         _ => None,
+    };
+    let conf = match &child {
+        Some(child) => instance_conf(&args, child.conf.as_ref())?,
+        None => conf,
     };
     if let Some(child) = &child {
         // The command line's -S come after, so they win.
@@ -116,8 +156,8 @@ fn run(mut args: Args) -> anyhow::Result<i32> {
         rundir = Some(dir);
     }
     let code = match pmi {
-        Some(pmi) => run_from_pmi(args, pmi, child.is_some()),
-        None => run_local(args, child.is_some()),
+        Some(pmi) => run_from_pmi(args, pmi, child.is_some(), conf),
+        None => run_local(args, child.is_some(), conf),
     };
     if let Some(child) = child {
         child.cleanup();
@@ -143,7 +183,7 @@ fn local_uri(setattrs: &[(String, String)], rank: u32) -> Option<String> {
 }
 
 /// One process holding all the brokers of the instance (one, or `--test-size`).
-fn run_local(args: Args, is_child: bool) -> anyhow::Result<i32> {
+fn run_local(args: Args, is_child: bool, conf: Conf) -> anyhow::Result<i32> {
     let size = args.test_size;
     if size == 0 {
         bail!("--test-size must be at least 1");
@@ -186,9 +226,10 @@ fn run_local(args: Args, is_child: bool) -> anyhow::Result<i32> {
                 modules: if args.no_modules {
                     Vec::new()
                 } else {
-                    default_modules_for(rank)
+                    default_modules_for(rank, &conf)
                 },
                 owns_process: rank == 0,
+                conf: conf.clone(),
             };
             let broker = Broker::launch(config, overlay, tracer.clone())
                 .with_context(|| format!("rank {rank}"))?;
@@ -208,10 +249,7 @@ fn run_local(args: Args, is_child: bool) -> anyhow::Result<i32> {
 
 /// One broker of an instance described by a bootstrap config; its rank is this host's
 /// place in the config's host list (`FLUX_FAKE_HOSTNAME` stands in for the hostname).
-fn run_from_config(args: Args, path: &std::path::Path) -> anyhow::Result<i32> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let boot = Boot::parse(&text)?;
+fn run_from_config(args: Args, boot: Boot, conf: Conf) -> anyhow::Result<i32> {
     let host = flux_actors::broker::config::hostname();
     let rank = boot.rank_of(&host)?;
     let size = boot.peers.len() as u32;
@@ -259,9 +297,10 @@ fn run_from_config(args: Args, path: &std::path::Path) -> anyhow::Result<i32> {
         modules: if args.no_modules {
             Vec::new()
         } else {
-            default_modules_for(rank)
+            default_modules_for(rank, &conf)
         },
         owns_process: true,
+        conf,
     };
     let system = System::new();
     system.block_on(async move {
@@ -281,6 +320,7 @@ fn run_from_pmi(
     args: Args,
     mut pmi: flux_shell::pmi::PmiClient,
     is_child: bool,
+    conf: Conf,
 ) -> anyhow::Result<i32> {
     let (rank, size) = (pmi.rank, pmi.size);
     let mut setattrs = parse_setattrs(&args.setattr)?;
@@ -338,9 +378,10 @@ fn run_from_pmi(
         modules: if args.no_modules {
             Vec::new()
         } else {
-            default_modules_for(rank)
+            default_modules_for(rank, &conf)
         },
         owns_process: true,
+        conf,
     };
     let system = System::new();
     system.block_on(async move {

@@ -3,6 +3,7 @@
 //! while a KVS commit is in flight are batched into the next one, so the cost per job
 //! falls as the load rises.
 
+pub mod policy;
 mod validate;
 
 use std::time::Instant;
@@ -17,6 +18,7 @@ use serde_json::{Value, json};
 use super::{ModuleContext, ModuleHandle, RpcClient, handle_common, unknown_method};
 use crate::msg::{Deliver, Stop};
 use crate::tracer::Probe;
+use policy::Policy;
 pub use validate::{Submission, validate};
 
 /// A validated submission waiting for its batch.
@@ -39,12 +41,15 @@ pub struct JobIngest {
     /// largest id of a previous life of the instance); `None` once ready.
     held: Option<Vec<Envelope>>,
     rank: u32,
+    /// Queues, defaults and limits from the instance configuration.
+    policy: Policy,
 }
 
 /// Start the module (no arguments).
 pub fn start(ctx: ModuleContext) -> Result<ModuleHandle, String> {
     ctx.args.finish("job-ingest")?;
     let fluid = FluidGenerator::new(ctx.rank, 0).map_err(|e| format!("job-ingest: {e}"))?;
+    let policy = Policy::from_conf(&ctx.conf).map_err(|e| format!("job-ingest: {e}"))?;
     let rpc = ctx.rpc();
     let addr = JobIngest {
         name: ctx.name,
@@ -56,6 +61,7 @@ pub fn start(ctx: ModuleContext) -> Result<ModuleHandle, String> {
         in_flight: false,
         held: Some(Vec::new()),
         rank: ctx.rank,
+        policy,
     }
     .start();
     Ok(ModuleHandle::of(addr))
@@ -111,7 +117,7 @@ impl JobIngest {
             held.push(req);
             return;
         }
-        let sub = match validate(&req) {
+        let sub = match validate(&req, &self.policy) {
             Ok(sub) => sub,
             Err((errnum, text)) => return self.reply(req.error_response(errnum, text)),
         };

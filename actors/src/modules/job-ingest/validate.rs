@@ -6,6 +6,8 @@ use flux_proto::{Envelope, errno, role};
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::policy::Policy;
+
 /// Submit flags (flux_job_submit(3)).
 pub const FLAG_DEBUG: u32 = 2;
 pub const FLAG_WAITABLE: u32 = 4;
@@ -41,7 +43,8 @@ fn default_urgency() -> u32 {
 }
 
 /// Check a `job-ingest.submit` request; errors carry an errno and a message for the user.
-pub fn validate(req: &Envelope) -> Result<Submission, (i32, String)> {
+/// The jobspec is given its queue's defaults and constraints (see [`Policy::apply`]).
+pub fn validate(req: &Envelope, policy: &Policy) -> Result<Submission, (i32, String)> {
     let body: Request = req
         .json()
         .map_err(|e| (errno::EPROTO, format!("malformed request: {e}")))?;
@@ -51,14 +54,10 @@ pub fn validate(req: &Envelope) -> Result<Submission, (i32, String)> {
             .map_err(|e| (errno::EINVAL, format!("jobspec is not JSON: {e}")))?,
         (None, None) => return Err((errno::EPROTO, "request has no jobspec".into())),
     };
-    let jobspec = Jobspec::from_value(value).map_err(|e| (errno::EINVAL, e.to_string()))?;
-    if let Some(queue) = jobspec.queue() {
-        // Named queues come with queue configuration, which this instance does not have.
-        return Err((
-            errno::EINVAL,
-            format!("queue '{queue}' does not exist: no queues are configured"),
-        ));
-    }
+    let mut jobspec = Jobspec::from_value(value).map_err(|e| (errno::EINVAL, e.to_string()))?;
+    policy
+        .apply(&mut jobspec)
+        .map_err(|text| (errno::EINVAL, text))?;
     let owner = req.rolemask & role::OWNER != 0;
     if body.urgency > 31 || (!owner && body.urgency > 16) {
         let max = if owner { 31 } else { 16 };
@@ -121,21 +120,25 @@ mod tests {
 
     #[test]
     fn accepts_jobspec_objects_and_strings() {
-        let sub = validate(&req(json!({ "jobspec": jobspec() }), role::USER)).unwrap();
+        let sub = validate(
+            &req(json!({ "jobspec": jobspec() }), role::USER),
+            &Policy::default(),
+        )
+        .unwrap();
         assert_eq!((sub.userid, sub.urgency, sub.flags), (1000, 16, 0));
         assert_eq!(sub.jobspec.ntasks(), 2);
         let j = jobspec().to_string();
-        let sub = validate(&req(
-            json!({ "J": j, "urgency": 31, "flags": 4 }),
-            role::OWNER,
-        ))
+        let sub = validate(
+            &req(json!({ "J": j, "urgency": 31, "flags": 4 }), role::OWNER),
+            &Policy::default(),
+        )
         .unwrap();
         assert_eq!((sub.urgency, sub.flags), (31, 4));
     }
 
     #[test]
     fn refuses_bad_submissions_with_reasons() {
-        let err = |body: Value, role| validate(&req(body, role)).unwrap_err();
+        let err = |body: Value, role| validate(&req(body, role), &Policy::default()).unwrap_err();
         assert_eq!(err(json!({}), role::OWNER).0, errno::EPROTO);
         let (e, text) = err(json!({ "jobspec": { "version": 9 } }), role::OWNER);
         assert_eq!(e, errno::EINVAL);

@@ -53,6 +53,14 @@ pub struct JobManagerActor {
     waiters: HashMap<JobId, Vec<Envelope>>,
 }
 
+/// The named queues of the configuration (none: the anonymous queue).
+fn queue_names(conf: &crate::broker::Conf) -> Vec<String> {
+    match conf.get("queues") {
+        Some(Value::Object(map)) => map.keys().cloned().collect(),
+        _ => Vec::new(),
+    }
+}
+
 /// Start the module (no arguments).
 pub fn start(ctx: ModuleContext) -> Result<ModuleHandle, String> {
     ctx.args.finish("job-manager")?;
@@ -62,7 +70,7 @@ pub fn start(ctx: ModuleContext) -> Result<ModuleHandle, String> {
         broker: ctx.broker,
         probe: ctx.probe,
         core: JobManager::default(),
-        queue: QueueState::default(),
+        queue: QueueState::new(queue_names(&ctx.conf)),
         resources: HashMap::new(),
         appends: Vec::new(),
         puts: Vec::new(),
@@ -198,7 +206,7 @@ impl JobManagerActor {
         for effect in effects {
             match effect {
                 Effect::Event(id, entry) => self.appends.push((id, entry)),
-                Effect::Alloc { id, priority } if !self.queue.sched_started() => {
+                Effect::Alloc { id, priority } if !self.sched_started(id) => {
                     self.deferred.insert(id, priority);
                 }
                 Effect::Alloc { id, priority } => self.alloc(id, priority, ctx),
@@ -230,7 +238,7 @@ impl JobManagerActor {
                 Effect::Inactive(id) => self.wake_waiters(id),
             }
         }
-        if !self.queue.sched_started() || !self.deferred.is_empty() {
+        if !self.deferred.is_empty() {
             self.release_deferred(ctx);
         }
         if self.queue.has_waiters() {
@@ -242,14 +250,32 @@ impl JobManagerActor {
         self.flush(ctx);
     }
 
+    /// Whether the queue of job `id` is scheduling.
+    fn sched_started(&self, id: JobId) -> bool {
+        let queue = self.core.job(id).and_then(|j| j.jobspec.queue());
+        self.queue.sched_started(queue)
+    }
+
+    /// Jobs held in `held` whose queue schedules again, in id order (taken out of it).
+    fn take_started(&self, held: &mut HashMap<JobId, u32>) -> Vec<(JobId, u32)> {
+        let mut ready: Vec<(JobId, u32)> = held
+            .iter()
+            .filter(|(id, _)| self.sched_started(**id))
+            .map(|(id, p)| (*id, *p))
+            .collect();
+        ready.sort();
+        for (id, _) in &ready {
+            held.remove(id);
+        }
+        ready
+    }
+
     /// Scheduling was started again: send the alloc requests held back meanwhile.
     fn release_deferred(&mut self, ctx: &mut Context<Self>) {
-        if !self.queue.sched_started() {
-            return;
-        }
-        let mut held: Vec<(JobId, u32)> = self.deferred.drain().collect();
-        held.sort();
-        for (id, priority) in held {
+        let mut deferred = std::mem::take(&mut self.deferred);
+        let ready = self.take_started(&mut deferred);
+        self.deferred = deferred;
+        for (id, priority) in ready {
             if self
                 .core
                 .job(id)
@@ -453,9 +479,6 @@ impl JobManagerActor {
                 Err(e) => {
                     Some(msg.error_response(errno::EPROTO, format!("malformed request: {e}")))
                 }
-                Ok(_) if !self.queue.submit_enabled() => {
-                    Some(msg.error_response(errno::EINVAL, self.queue.submit_disabled_text()))
-                }
                 Ok(batch) => Some(self.submit(&msg, batch, t, &mut out)),
             },
             "job-manager.raise" => Some(match msg.json::<Raise>() {
@@ -553,8 +576,7 @@ impl JobManagerActor {
             }
             t if t.starts_with("job-manager.queue-") => {
                 let running = self.core.select(None, |s| s.is_running()).len();
-                self.queue
-                    .handle(&msg, self.core.active_count(), running, &mut out)
+                self.queue.handle(&msg, self.core.active_count(), running)
             }
             _ if msg.is_noresponse() => None,
             _ => Some(
@@ -585,6 +607,10 @@ impl JobManagerActor {
                     continue;
                 }
             };
+            if let Err(e) = self.queue.check_submit(jobspec.queue()) {
+                errors.push(json!({ "id": job.id, "error": e }));
+                continue;
+            }
             let deps = match self.core.check_dependencies(&jobspec) {
                 Ok(deps) => deps,
                 Err(e) => {
@@ -624,12 +650,13 @@ impl JobManagerActor {
 
     /// Ask again for the jobs that found no scheduler.
     fn retry_unscheduled(&mut self, ctx: &mut Context<Self>) {
-        if self.unscheduled.is_empty() || !self.queue.sched_started() {
+        if self.unscheduled.is_empty() {
             return;
         }
-        let mut jobs: Vec<(JobId, u32)> = self.unscheduled.drain().collect();
-        jobs.sort();
-        for (id, priority) in jobs {
+        let mut unscheduled = std::mem::take(&mut self.unscheduled);
+        let ready = self.take_started(&mut unscheduled);
+        self.unscheduled = unscheduled;
+        for (id, priority) in ready {
             if self
                 .core
                 .job(id)

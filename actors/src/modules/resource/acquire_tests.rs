@@ -81,6 +81,7 @@ async fn client() -> Client {
         initial_program: None,
         modules: vec![("resource".into(), vec![])],
         owns_process: false,
+        conf: Default::default(),
     };
     let broker = Broker::launch(config, None, Tracer::default().start()).unwrap();
     let (tx, rx) = mpsc::unbounded_channel();

@@ -132,10 +132,22 @@ pub fn start(ctx: ModuleContext) -> Result<ModuleHandle, String> {
         .and_then(|s| s.parse().ok())
         .unwrap_or(0);
     let hostname = ctx.attrs.get("hostname").unwrap_or("localhost").to_string();
-    let configured = match ctx.attrs.get("resource.path") {
-        Ok(path) if ctx.rank == 0 => Some(read_r(path)?),
-        Ok(_) => Some(ResourceSet::new()),
-        Err(_) => None,
+    // `-Sresource.path`, else the configuration's `[resource] path` (flux-config-resource).
+    let path = ctx
+        .attrs
+        .get("resource.path")
+        .ok()
+        .map(str::to_string)
+        .or_else(|| {
+            ctx.conf
+                .get("resource.path")
+                .and_then(|v| v.as_str())
+                .map(str::to_string)
+        });
+    let configured = match path {
+        Some(path) if ctx.rank == 0 => Some(read_r(&path)?),
+        Some(_) => Some(ResourceSet::new()),
+        None => None,
     };
     let parent = ParentJob::from_attrs(&ctx.attrs)
         .transpose()

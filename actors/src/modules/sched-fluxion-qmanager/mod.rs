@@ -53,7 +53,7 @@ pub struct FluxionQmanager {
 /// Start the module; options in [`options::parse`].
 pub fn start(ctx: ModuleContext) -> Result<ModuleHandle, String> {
     let config =
-        options::parse(ctx.args.clone()).map_err(|e| format!("sched-fluxion-qmanager: {e}"))?;
+        options::parse(ctx.args_with_conf()).map_err(|e| format!("sched-fluxion-qmanager: {e}"))?;
     let addr = FluxionQmanager {
         rpc: ctx.rpc(),
         name: ctx.name,

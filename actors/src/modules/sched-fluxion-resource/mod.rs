@@ -57,7 +57,7 @@ pub struct FluxionResource {
 /// Start the module; options as in [`ResourceOptions`]. With `load-file=` the graph is
 /// read at once, so a bad file fails the load.
 pub fn start(ctx: ModuleContext) -> Result<ModuleHandle, String> {
-    let opts = ResourceOptions::parse(ctx.args.clone()).map_err(|e| format!("{NAME}: {e}"))?;
+    let opts = ResourceOptions::parse(ctx.args_with_conf()).map_err(|e| format!("{NAME}: {e}"))?;
     let matcher = match &opts.load_file {
         Some(path) => Some(Matcher::from_file(path, &opts).map_err(|e| format!("{NAME}: {e}"))?),
         None => None,

@@ -7,6 +7,7 @@ mod directives;
 
 use anyhow::{Context as _, bail};
 use clap::Parser;
+use flux_actors::broker::Conf;
 use flux_proto::types::Jobspec;
 use flux_proto::types::jobspec::TaskCount;
 
@@ -21,6 +22,9 @@ pub struct InstanceOpts {
     /// Options for each broker of the new instance (e.g. -Sattr=val; repeatable)
     #[arg(long = "broker-opts", value_name = "OPTS", allow_hyphen_values = true)]
     pub broker_opts: Vec<String>,
+    /// Configuration of the new instance: KEY=VALUE, or a .toml/.json file (repeatable)
+    #[arg(long = "conf", value_name = "FILE|KEY=VAL")]
+    pub conf: Vec<String>,
     /// Print the jobspec instead of submitting it
     #[arg(long = "dry-run")]
     pub dry_run: bool,
@@ -43,7 +47,24 @@ impl InstanceOpts {
         if let Some(task) = spec.tasks.first_mut() {
             task.count = TaskCount::Total(nodes);
         }
+        if !self.conf.is_empty() {
+            spec.set_attribute("system.conf", self.instance_conf()?.to_json())?;
+        }
         Ok(spec)
+    }
+
+    /// The `--conf` settings and files, later ones over earlier ones.
+    fn instance_conf(&self) -> anyhow::Result<Conf> {
+        let mut conf = Conf::default();
+        for item in &self.conf {
+            let path = std::path::Path::new(item);
+            if !item.contains('=') || path.is_file() {
+                conf = conf.overlay(&Conf::load(path)?);
+            } else {
+                conf.set(item)?;
+            }
+        }
+        Ok(conf)
     }
 }
 
@@ -207,5 +228,24 @@ mod tests {
         assert_eq!(spec.cores_per_slot(), 2);
         assert_eq!(spec.tasks[0].count, TaskCount::Total(1));
         assert!(!spec.exclusive());
+    }
+
+    #[test]
+    fn conf_settings_and_files_go_to_the_jobspec() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("q.toml");
+        std::fs::write(&file, "[queues.debug]\nrequires = [\"debug\"]\n").unwrap();
+        let spec = jobspec(&parse(&[
+            &format!("--conf={}", file.display()),
+            "--conf=sched-fluxion-qmanager.queue-policy=easy",
+            "--wrap",
+            "true",
+        ]))
+        .unwrap();
+        let conf = spec.get_attribute("system.conf").unwrap();
+        assert_eq!(conf["queues"]["debug"]["requires"][0], "debug");
+        assert_eq!(conf["sched-fluxion-qmanager"]["queue-policy"], "easy");
+        let bad = jobspec(&parse(&["--conf=/no/such.toml", "--wrap", "true"]));
+        assert!(bad.is_err());
     }
 }

@@ -214,7 +214,7 @@ fn op_of(v: &Value) -> Option<&str> {
 }
 
 /// AND two constraints: extend an existing `and`, and merge `properties` terms.
-fn combine(left: Value, right: Value) -> Value {
+pub fn combine(left: Value, right: Value) -> Value {
     let entries = match left {
         Value::Object(mut m) if m.contains_key("and") => {
             if let Some(Value::Array(a)) = m.get_mut("and") {

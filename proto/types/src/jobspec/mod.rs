@@ -265,6 +265,22 @@ impl Jobspec {
         self.attributes.system.queue.as_deref()
     }
 
+    /// Add required resource properties to `system.constraints` (ANDed with what is
+    /// there), as a queue's `requires` does.
+    pub fn require_properties(&mut self, properties: &[String]) {
+        if properties.is_empty() {
+            return;
+        }
+        let term = serde_json::json!({ "properties": properties });
+        let sys = &mut self.attributes.system;
+        sys.constraints = Some(match sys.constraints.take() {
+            Some(existing) if existing.as_object().is_some_and(|m| !m.is_empty()) => {
+                constraint::combine(existing, term)
+            }
+            _ => term,
+        });
+    }
+
     /// `system.cwd`.
     pub fn cwd(&self) -> Option<&str> {
         self.attributes.system.cwd.as_deref()
