@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use flux_integration::{Instance, eventually, flux, flux_cmd, stderr, stdout};
+use flux_integration::{Instance, flux, flux_cmd, stderr, stdout};
 
 /// Two 2-core nodes: rank 0 has property `debug`, rank 1 `batch`; `extra` appended to
 /// the configuration. Returns the config path.
@@ -153,9 +153,10 @@ fn named_queues_with_sched_simple() {
 #[test]
 fn named_queues_with_fluxion() {
     let dir = tempfile::tempdir().unwrap();
+    // debug is fcfs: its blocked head must not hold up batch, as one shared fcfs queue would.
     let conf = site_conf(
         dir.path(),
-        "\n[sched-fluxion-qmanager]\nqueue-policy = \"easy\"\n",
+        "\n[sched-fluxion-qmanager]\nqueue-policy-per-queue = \"batch:easy\"\n",
     );
     let inst = Instance::start(&["--test-size=2", &conf]);
     assert!(
@@ -168,10 +169,7 @@ fn named_queues_with_fluxion() {
     inst.ok(&["job", "wait-event", "-t", "30", sleeper.trim(), "start"]);
     let waiting = inst.ok(&["submit", "-q", "debug", "-n2", "true"]);
     assert_eq!(inst.ok(&["run", "-n2", "echo", "batch"]), "batch\nbatch\n");
-    eventually("the debug job to wait for resources", || {
-        inst.ok(&["jobs", "-n", "-o", "{sched.reason_pending}", waiting.trim()])
-            .contains("insufficient")
-    });
+    assert_eq!(status_of(&inst, &waiting), "SCHED");
     inst.ok(&["cancel", sleeper.trim()]);
     inst.ok(&["job", "wait-event", "-t", "30", waiting.trim(), "clean"]);
     assert_eq!(inst.shutdown(), 0);

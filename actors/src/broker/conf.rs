@@ -95,6 +95,15 @@ impl Conf {
         matches!(self.0.get(name), Some(Value::Object(_)))
     }
 
+    /// The names of the configured queues (`[queues.NAME]`), in name order; none means
+    /// the single anonymous queue.
+    pub fn queue_names(&self) -> Vec<String> {
+        match self.0.get("queues") {
+            Some(Value::Object(map)) => map.keys().cloned().collect(),
+            _ => Vec::new(),
+        }
+    }
+
     /// This configuration with `other` laid over it: tables merge key by key, anything
     /// else in `other` replaces what was there.
     pub fn overlay(&self, other: &Conf) -> Conf {
@@ -193,6 +202,7 @@ mod tests {
         );
         assert_eq!(conf.get("queues.debug.requires"), Some(&json!(["debug"])));
         assert!(conf.has_table("queues"));
+        assert_eq!(conf.queue_names(), ["debug"]);
         assert_eq!(conf.get("queues.batch"), None);
     }
 

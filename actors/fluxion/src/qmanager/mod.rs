@@ -15,8 +15,10 @@ use crate::jobspec::Jobspec;
 use crate::traverser::{MatchOutcome, Traverser};
 
 mod cycle;
+mod queues;
 
 pub use cycle::MatchStep;
+pub use queues::Queues;
 
 /// Upper bound on reservations per loop (`max-reservation-depth`).
 pub const MAX_RESERVATION_DEPTH: usize = 100_000;

@@ -168,3 +168,57 @@ fn a_job_removed_in_flight_gives_its_booking_back() {
     assert_eq!(q.on_match(7, r), None);
     assert_eq!(q.begin_loop(), vec![7], "released by the next loop");
 }
+
+/// One loop over `queues`, matching against `t` (what the module does through rpcs).
+fn schedule_queues(queues: &mut Queues, t: &mut Traverser, now: i64) -> Vec<Decision> {
+    for id in queues.begin_loop() {
+        let _ = t.cancel(id);
+    }
+    let mut decisions = Vec::new();
+    let jobs: std::collections::HashMap<i64, PendingJob> = (1..=9)
+        .map(|id| (id, job(id, id as u64, if id == 1 { 2 } else { 1 }, 100)))
+        .collect();
+    while let Some(step) = queues.next_match() {
+        let result = t.run(&jobs[&step.id].jobspec, step.op, step.id, now);
+        decisions.extend(queues.on_match(step.id, result));
+    }
+    decisions
+}
+
+#[test]
+fn a_blocked_fcfs_queue_holds_up_only_itself() {
+    let mut t = traverser();
+    let fcfs = QueueConfig::default();
+    let mut queues = Queues::named(vec![("batch".into(), fcfs), ("debug".into(), fcfs)]);
+    // Job 9 holds a node; job 1 (two nodes) then blocks the head of `batch`.
+    queues.submit(Some("debug"), job(9, 0, 1, 100)).unwrap();
+    assert_eq!(ids(&schedule_queues(&mut queues, &mut t, 0)), ["start 9"]);
+    queues.submit(Some("batch"), job(1, 1, 2, 100)).unwrap();
+    queues.submit(Some("batch"), job(2, 2, 1, 100)).unwrap();
+    queues.submit(Some("debug"), job(3, 3, 1, 100)).unwrap();
+    assert_eq!(
+        ids(&schedule_queues(&mut queues, &mut t, 0)),
+        ["start 3"],
+        "batch waits behind job 1 under fcfs; debug does not"
+    );
+    assert_eq!(queues.pending_len(), 2);
+    assert!(queues.submit(Some("gpu"), job(4, 4, 1, 1)).is_err());
+    assert!(queues.submit(None, job(4, 4, 1, 1)).is_err());
+    assert!(queues.reprioritize(2, 20));
+    assert!(queues.remove(2).is_some());
+    assert!(queues.remove(2).is_none());
+    assert!(!queues.reprioritize(2, 1));
+}
+
+#[test]
+fn the_anonymous_queue_takes_any_job() {
+    let mut t = traverser();
+    let mut queues = Queues::anonymous(QueueConfig::default());
+    queues.submit(Some("whatever"), job(2, 2, 1, 100)).unwrap();
+    queues.submit(None, job(3, 3, 1, 100)).unwrap();
+    assert_eq!(
+        ids(&schedule_queues(&mut queues, &mut t, 0)),
+        ["start 2", "start 3"]
+    );
+    assert_eq!(queues.configs().count(), 1);
+}

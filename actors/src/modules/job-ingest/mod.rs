@@ -267,7 +267,14 @@ impl Handler<Checked> for JobIngest {
                 self.flush(ctx);
             }
             Err(e) => {
-                self.reply(req.error_response(e.errnum(), format!("unsatisfiable request: {e}")))
+                // sched-simple says what kind of refusal it is; Fluxion may not.
+                let text = e.to_string();
+                let text =
+                    match text.starts_with("unsatisfiable") || text.starts_with("unsupported") {
+                        true => text,
+                        false => format!("unsatisfiable request: {text}"),
+                    };
+                self.reply(req.error_response(e.errnum(), text))
             }
         }
     }

@@ -53,14 +53,6 @@ pub struct JobManagerActor {
     waiters: HashMap<JobId, Vec<Envelope>>,
 }
 
-/// The named queues of the configuration (none: the anonymous queue).
-fn queue_names(conf: &crate::broker::Conf) -> Vec<String> {
-    match conf.get("queues") {
-        Some(Value::Object(map)) => map.keys().cloned().collect(),
-        _ => Vec::new(),
-    }
-}
-
 /// Start the module (no arguments).
 pub fn start(ctx: ModuleContext) -> Result<ModuleHandle, String> {
     ctx.args.finish("job-manager")?;
@@ -70,7 +62,7 @@ pub fn start(ctx: ModuleContext) -> Result<ModuleHandle, String> {
         broker: ctx.broker,
         probe: ctx.probe,
         core: JobManager::default(),
-        queue: QueueState::new(queue_names(&ctx.conf)),
+        queue: QueueState::new(ctx.conf.queue_names()),
         resources: HashMap::new(),
         appends: Vec::new(),
         puts: Vec::new(),

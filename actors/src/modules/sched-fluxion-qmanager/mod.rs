@@ -1,7 +1,8 @@
 //! `sched-fluxion-qmanager`: Fluxion's queue manager as a broker module. It provides the
-//! `sched` service (modules/sched_protocol.rs) with a [`QueueManager`] (fcfs, easy,
-//! hybrid, conservative) whose loops run one match at a time against
-//! `sched-fluxion-resource` (`match`, `cancel`, `feasibility`, `status`, `notify`).
+//! `sched` service (modules/sched_protocol.rs) with one queue manager (fcfs, easy, hybrid,
+//! conservative) per configured queue (`[queues]`, `queue-policy-per-queue=`), whose
+//! loops run one match at a time against `sched-fluxion-resource` (`match`, `cancel`,
+//! `feasibility`, `status`, `notify`).
 //!
 //! It also serves `sched-fluxion-qmanager.status`: the policy and, per pending job, why
 //! it waits (`reason_pending`) and, when reserved, its expected start (`t_estimate`).
@@ -14,7 +15,7 @@ use std::time::Duration;
 use actix::prelude::*;
 use bytes::Bytes;
 use flux_fluxion::error::MatchError;
-use flux_fluxion::qmanager::{MatchStep, PendingJob, QueueConfig, QueueManager};
+use flux_fluxion::qmanager::{MatchStep, PendingJob, QueueConfig, Queues};
 use flux_proto::{Envelope, Error, MsgType, errno, nodeid};
 use serde_json::{Value, json};
 
@@ -32,14 +33,14 @@ const LOG_INFO: u8 = 6;
 /// How often to look for the resource module while it is not there.
 const RETRY: Duration = Duration::from_millis(500);
 
-/// The module's actor: a thin shell around [`QueueManager`].
+/// The module's actor: a thin shell around [`Queues`].
 pub struct FluxionQmanager {
     name: String,
     broker: Addr<Broker>,
     probe: Probe,
     rpc: RpcClient,
     config: QueueConfig,
-    queue: QueueManager,
+    queue: Queues,
     waiters: Waiters,
     /// The resource module's graph is there (its `notify` stream is open).
     ready: bool,
@@ -52,15 +53,20 @@ pub struct FluxionQmanager {
 
 /// Start the module; options in [`options::parse`].
 pub fn start(ctx: ModuleContext) -> Result<ModuleHandle, String> {
-    let config =
-        options::parse(ctx.args_with_conf()).map_err(|e| format!("sched-fluxion-qmanager: {e}"))?;
+    let fail = |e: options::OptionsError| format!("sched-fluxion-qmanager: {e}");
+    let opts = options::parse(ctx.args_with_conf()).map_err(fail)?;
+    let config = opts.config;
+    let queue = match ctx.conf.queue_names() {
+        names if names.is_empty() => Queues::anonymous(config),
+        names => Queues::named(opts.queues(&names).map_err(fail)?),
+    };
     let addr = FluxionQmanager {
         rpc: ctx.rpc(),
         name: ctx.name,
         broker: ctx.broker,
         probe: ctx.probe,
         config,
-        queue: QueueManager::new(config),
+        queue,
         waiters: Waiters::default(),
         ready: false,
         looping: false,
@@ -276,6 +282,10 @@ impl FluxionQmanager {
             t if t == format!("{}.status", self.name) => {
                 let rsp = msg.response_json(&json!({
                     "queue-policy": options::policy_name(self.config.policy),
+                    "queues": self.queue.configs().map(|(name, c)| json!({
+                        "name": name,
+                        "queue-policy": options::policy_name(c.policy),
+                    })).collect::<Vec<_>>(),
                     "queue-depth": self.config.queue_depth,
                     "reservation-depth": self.config.effective_reservation_depth(),
                     "resource-ready": self.ready,
@@ -317,13 +327,20 @@ impl FluxionQmanager {
                 return self.send(msg.error_response(errno::EINVAL, text));
             }
         };
-        self.queue.submit(PendingJob {
+        let queue = req
+            .jobspec
+            .pointer("/attributes/system/queue")
+            .and_then(Value::as_str);
+        let job = PendingJob {
             id,
             priority: req.priority,
             // The protocol orders equal priorities by id (FLUIDs grow with time).
             t_submit: req.id,
             jobspec,
-        });
+        };
+        if let Err(text) = self.queue.submit(queue, job) {
+            return self.send(msg.error_response(errno::EINVAL, text));
+        }
         self.waiters.0.insert(
             id,
             Waiting {

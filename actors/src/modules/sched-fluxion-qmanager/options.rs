@@ -36,10 +36,64 @@ pub enum OptionsError {
     /// An option the module does not have.
     #[error("unknown argument '{0}'")]
     Unknown(String),
+    /// A per-queue setting for a queue the instance does not have.
+    #[error("queue-policy-per-queue: queue '{0}' is not configured")]
+    NoQueue(String),
 }
 
-/// Parse the module arguments into a queue configuration.
-pub fn parse(mut args: ModuleArgs) -> Result<QueueConfig, OptionsError> {
+/// The module's options: one configuration for every queue, and per-queue policies.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Options {
+    pub config: QueueConfig,
+    /// `queue-policy-per-queue="batch:easy debug:fcfs"`.
+    pub policy_per_queue: Vec<(String, QueuePolicy)>,
+}
+
+impl Options {
+    /// The configuration of each named queue (`names`, from the instance's `[queues]`);
+    /// a per-queue policy for a queue that does not exist is an error.
+    pub fn queues(&self, names: &[String]) -> Result<Vec<(String, QueueConfig)>, OptionsError> {
+        if let Some((name, _)) = self
+            .policy_per_queue
+            .iter()
+            .find(|(n, _)| !names.contains(n))
+        {
+            return Err(OptionsError::NoQueue(name.clone()));
+        }
+        Ok(names
+            .iter()
+            .map(|name| {
+                let mut config = self.config;
+                if let Some((_, p)) = self.policy_per_queue.iter().find(|(n, _)| n == name) {
+                    config.policy = *p;
+                }
+                (name.clone(), config)
+            })
+            .collect())
+    }
+}
+
+/// Parse the module arguments.
+pub fn parse(mut args: ModuleArgs) -> Result<Options, OptionsError> {
+    let mut policy_per_queue = Vec::new();
+    if let Some(list) = args.take("queue-policy-per-queue") {
+        for item in list.split([' ', ',']).filter(|s| !s.is_empty()) {
+            let (name, p) = item.split_once(':').ok_or_else(|| OptionsError::Item {
+                param: "queue-policy-per-queue",
+                item: item.to_string(),
+            })?;
+            let policy = p.parse().map_err(|_| OptionsError::Policy(p.to_string()))?;
+            policy_per_queue.push((name.to_string(), policy));
+        }
+    }
+    Ok(Options {
+        config: parse_config(args)?,
+        policy_per_queue,
+    })
+}
+
+/// The configuration every queue starts from.
+fn parse_config(mut args: ModuleArgs) -> Result<QueueConfig, OptionsError> {
     let mut config = QueueConfig::default();
     if let Some(p) = args.take("queue-policy") {
         config.policy = p.parse().map_err(|_| OptionsError::Policy(p.clone()))?;
@@ -125,7 +179,31 @@ mod tests {
     use super::*;
 
     fn cfg(words: &[&str]) -> Result<QueueConfig, OptionsError> {
-        parse(ModuleArgs::parse(words))
+        parse(ModuleArgs::parse(words)).map(|o| o.config)
+    }
+
+    #[test]
+    fn policies_per_queue() {
+        let o = parse(ModuleArgs::parse(&[
+            "queue-policy=easy",
+            "queue-policy-per-queue=debug:fcfs batch:conservative",
+        ]))
+        .unwrap();
+        let names = ["batch".to_string(), "debug".into(), "gpu".into()];
+        let queues = o.queues(&names).unwrap();
+        let policies: Vec<_> = queues
+            .iter()
+            .map(|(n, c)| format!("{n}:{}", policy_name(c.policy)))
+            .collect();
+        assert_eq!(policies, ["batch:conservative", "debug:fcfs", "gpu:easy"]);
+        assert_eq!(
+            o.queues(&names[..1]).unwrap_err().to_string(),
+            "queue-policy-per-queue: queue 'debug' is not configured"
+        );
+        let bad = parse(ModuleArgs::parse(&["queue-policy-per-queue=debug=fcfs"]));
+        assert!(matches!(bad, Err(OptionsError::Item { .. })));
+        let bad = parse(ModuleArgs::parse(&["queue-policy-per-queue=debug:lifo"]));
+        assert_eq!(bad.unwrap_err(), OptionsError::Policy("lifo".into()));
     }
 
     #[test]
