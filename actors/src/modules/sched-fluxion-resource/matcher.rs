@@ -84,6 +84,8 @@ impl From<MatchError> for MatchFailure {
             MatchError::Busy => errno::EBUSY,
             MatchError::Unsatisfiable => ENODEV,
             MatchError::Invalid(_) | MatchError::Planner(_) => errno::EINVAL,
+            MatchError::UnknownRank(_) | MatchError::UnknownResource { .. } => errno::ENOENT,
+            MatchError::AlreadyAllocated { .. } | MatchError::JobExists(_) => errno::EEXIST,
         };
         Self::new(errnum, e.to_string())
     }
