@@ -130,3 +130,122 @@ fn pending_jobs_show_the_schedulers_reason_and_estimate() {
 fn line_of<'a>(out: &'a str, id: &str) -> &'a str {
     out.lines().find(|l| l.starts_with(id.trim())).unwrap_or("")
 }
+
+/// Swap sched-simple for Fluxion at run time, as the plumbing tutorial does.
+fn swap_to_fluxion(inst: &Instance, resource_args: &[&str]) {
+    inst.ok(&["module", "remove", "sched-simple"]);
+    let mut load = vec!["module", "load", "sched-fluxion-resource"];
+    load.extend_from_slice(resource_args);
+    inst.ok(&load);
+    inst.ok(&["module", "load", "sched-fluxion-qmanager"]);
+}
+
+fn submit(inst: &Instance, args: &[&str]) -> String {
+    let mut cmd = vec!["submit"];
+    cmd.extend_from_slice(args);
+    inst.ok(&cmd).trim().to_string()
+}
+
+/// Wait until Fluxion has looked at the first of `ids` and left it pending with a reason
+/// (`{sched.reason_pending}`; with fcfs the jobs behind it are not even tried); panic if
+/// one of them leaves the queue instead.
+fn wait_pending_with_reason(inst: &Instance, ids: &[String]) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let out = inst.ok(&[
+            "jobs",
+            "-n",
+            "-a",
+            "-o",
+            "{id.f58} {state} {sched.reason_pending}",
+        ]);
+        let mut looked_at = false;
+        for id in ids {
+            let fields: Vec<&str> = line_of(&out, id).split_whitespace().collect();
+            assert!(
+                fields.get(1) == Some(&"SCHED"),
+                "{id} was given cores that running jobs hold:\n{out}"
+            );
+            looked_at |= id == &ids[0] && fields.len() > 2;
+        }
+        if looked_at {
+            return;
+        }
+        assert!(std::time::Instant::now() < deadline, "{out}");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+/// RFC 27 hello: jobs that sched-simple started keep their cores when Fluxion is loaded
+/// in its place; new jobs wait for them and run once they are cancelled.
+#[test]
+fn fluxion_loaded_at_run_time_learns_running_jobs() {
+    let dir = tempfile::tempdir().unwrap();
+    let inst = Instance::with_cores(4, dir.path());
+    let sleepers: Vec<String> = (0..3)
+        .map(|_| submit(&inst, &["-n1", "sleep", "300"]))
+        .collect();
+    for id in &sleepers {
+        inst.ok(&["job", "wait-event", "-t", "10", id, "start"]);
+    }
+    swap_to_fluxion(&inst, &[]);
+    let first = submit(&inst, &["-n1", "sleep", "300"]);
+    let waiting: Vec<String> = (0..2)
+        .map(|_| submit(&inst, &["-n1", "sleep", "300"]))
+        .collect();
+    inst.ok(&["job", "wait-event", "-t", "10", &first, "start"]);
+    wait_pending_with_reason(&inst, &waiting);
+
+    // The sleepers' cores come back through sched.free like any Fluxion job's.
+    let mut cancel = vec!["cancel"];
+    cancel.extend(sleepers.iter().map(String::as_str));
+    inst.ok(&cancel);
+    for id in &waiting {
+        inst.ok(&["job", "wait-event", "-t", "10", id, "start"]);
+    }
+    let mut cancel = vec!["cancel", &first];
+    cancel.extend(waiting.iter().map(String::as_str));
+    inst.ok(&cancel);
+    assert_eq!(inst.ok(&["run", "-n4", "echo", "all"]), "all\n".repeat(4));
+    assert_eq!(inst.shutdown(), 0);
+}
+
+/// A whole-node job started by sched-simple keeps its node under Fluxion.
+#[test]
+fn fluxion_loaded_at_run_time_keeps_an_exclusive_job_s_node() {
+    let dir = tempfile::tempdir().unwrap();
+    let inst = Instance::with_cores(4, dir.path());
+    let whole = submit(&inst, &["-N1", "--exclusive", "sleep", "300"]);
+    inst.ok(&["job", "wait-event", "-t", "10", &whole, "start"]);
+    swap_to_fluxion(&inst, &[]);
+    let small = submit(&inst, &["-n1", "sleep", "300"]);
+    wait_pending_with_reason(&inst, std::slice::from_ref(&small));
+    inst.ok(&["cancel", &whole]);
+    inst.ok(&["job", "wait-event", "-t", "10", &small, "start"]);
+    inst.ok(&["cancel", &small]);
+    assert_eq!(inst.shutdown(), 0);
+}
+
+/// A running job whose R is not in Fluxion's graph cannot be booked: like flux-sched, the
+/// scheduler logs it and raises a fatal `scheduler-restart` exception on the job.
+#[test]
+fn fluxion_raises_an_exception_on_a_running_job_it_cannot_book() {
+    let dir = tempfile::tempdir().unwrap();
+    let inst = Instance::with_cores(4, dir.path());
+    let big = submit(&inst, &["-n4", "sleep", "300"]);
+    inst.ok(&["job", "wait-event", "-t", "10", &big, "start"]);
+    let host = inst.ok(&["getattr", "hostname"]);
+    let small = flux_integration::flux(&["R", "encode", "-r", "0", "-c", "0-1", "-H", host.trim()]);
+    let path = dir.path().join("small.json");
+    std::fs::write(&path, &small.stdout).unwrap();
+    swap_to_fluxion(&inst, &[&format!("load-file={}", path.display())]);
+    inst.ok(&["job", "wait-event", "-t", "10", &big, "exception"]);
+    let events = inst.ok(&["job", "eventlog", &big]);
+    assert!(events.contains("scheduler-restart"), "{events}");
+    inst.ok(&["job", "wait-event", "-t", "10", &big, "clean"]);
+    let dmesg = inst.ok(&["dmesg"]);
+    assert!(dmesg.contains(&big), "{dmesg}");
+    // The graph stays usable for new jobs.
+    assert_eq!(inst.ok(&["run", "-n2", "echo", "ok"]), "ok\n".repeat(2));
+    assert_eq!(inst.shutdown(), 0);
+}

@@ -59,6 +59,32 @@ pub enum MatchError {
     /// Planner failure.
     #[error("planner: {0}")]
     Planner(#[from] PlannerError),
+    /// An existing allocation (R) names a broker rank the graph has no node for.
+    #[error("rank {0} is not in the resource graph")]
+    UnknownRank(i64),
+    /// An existing allocation names a resource the graph lacks under its rank.
+    #[error("rank {rank} has no {kind}{id} in the resource graph")]
+    UnknownResource {
+        /// Broker rank.
+        rank: i64,
+        /// Resource type (`core`, `gpu`).
+        kind: String,
+        /// Logical id.
+        id: i64,
+    },
+    /// An existing allocation names a resource another job holds at that time.
+    #[error("rank {rank} {kind}{id} is already allocated")]
+    AlreadyAllocated {
+        /// Broker rank.
+        rank: i64,
+        /// Resource type.
+        kind: String,
+        /// Logical id.
+        id: i64,
+    },
+    /// The job holds resources in the graph already.
+    #[error("job {0} is already allocated")]
+    JobExists(i64),
 }
 
 /// Errors from configuring a matcher (policy names, filter specs, subsystems).

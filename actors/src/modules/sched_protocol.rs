@@ -13,6 +13,11 @@
 //!
 //! The job manager sends at most one `sched.alloc` per job at a time; jobs are scheduled
 //! by priority (higher first), then by id (earlier first).
+//!
+//! A scheduler that starts while jobs run first asks `job-manager.sched-hello` for them
+//! ([`hello`]) and marks their R allocated before it schedules anything; a job whose R it
+//! cannot take gets a fatal `scheduler-restart` exception ([`raise_unbookable`]), as
+//! flux-core's libschedutil does.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -119,4 +124,43 @@ pub fn follow_acquire(rpc: &mut super::RpcClient, to: actix::Recipient<Acquired>
             }
         }
     });
+}
+
+/// RFC 27 hello: the jobs holding resources, `(id, R)`, as the job manager lists them
+/// (none if it cannot answer).
+pub fn hello(rpc: &super::RpcClient) -> impl Future<Output = Vec<(u64, Value)>> + use<> {
+    let call = rpc.call(
+        "job-manager.sched-hello",
+        flux_proto::nodeid::ANY,
+        bytes::Bytes::from_static(b"{}"),
+    );
+    async move {
+        let Ok(rsp) = call.await else {
+            return Vec::new();
+        };
+        rsp.json::<Value>()
+            .ok()
+            .and_then(|v| v.get("jobs").cloned())
+            .and_then(|j| serde_json::from_value(j).ok())
+            .unwrap_or_default()
+    }
+}
+
+/// The exception type of a running job whose R a starting scheduler could not take.
+pub const HELLO_EXCEPTION: &str = "scheduler-restart";
+
+/// Raise a fatal [`HELLO_EXCEPTION`] on running job `id`: the scheduler could not mark
+/// its R allocated, and must not hand those resources out under it.
+pub fn raise_unbookable(rpc: &super::RpcClient, id: u64) {
+    let body = serde_json::json!({
+        "id": id,
+        "type": HELLO_EXCEPTION,
+        "severity": 0,
+        "note": "failed to reallocate R for running job",
+    });
+    rpc.notify(
+        "job-manager.raise",
+        flux_proto::nodeid::ANY,
+        bytes::Bytes::from(body.to_string()),
+    );
 }

@@ -12,6 +12,7 @@ mod jobmap;
 mod partial;
 mod prune;
 mod reconstruct;
+mod reconstruct_rv1;
 mod request;
 mod schedule;
 mod scoring;

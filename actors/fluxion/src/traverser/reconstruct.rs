@@ -1,6 +1,7 @@
-//! Rebuilding an existing allocation from its JGF (R's `scheduling` key), as the resource
-//! module does after a restart: the JGF marks the edges, then the normal update walk books
-//! the spans and emits the vertices.
+//! Rebuilding an existing allocation, as the resource module does for the jobs running
+//! when it starts: from its JGF (R's `scheduling` key) here, from R_lite in
+//! `reconstruct_rv1`. Both mark the edges, then the normal update walk books the spans and
+//! emits the vertices.
 
 use std::collections::HashMap;
 
@@ -94,6 +95,20 @@ impl Traverser {
                 .ok_or_else(|| invalid("jgf: edge not in the graph"))?;
             self.mark(edge, needs, x);
         }
+        self.book_marked(root_needs, root_x, jobid, at, duration, reserve)
+    }
+
+    /// The booking walk of a match over the edges marked since `seq` was bumped, the root
+    /// itself claiming `root_needs` units (exclusively with `root_x`).
+    pub(super) fn book_marked(
+        &mut self,
+        root_needs: i64,
+        root_x: bool,
+        jobid: i64,
+        at: i64,
+        duration: i64,
+        reserve: bool,
+    ) -> Result<MatchOutcome, MatchError> {
         self.rt_edge = EdgeSched {
             needs: root_needs,
             exclusive: root_x,
@@ -119,5 +134,49 @@ impl Traverser {
             reserved: reserve,
             emitted,
         })
+    }
+
+    /// Whether job `jobid` holds or has reserved resources in the graph.
+    pub fn job_booked(&self, jobid: i64) -> bool {
+        self.vs[self.root.idx()].jobs().tags.contains(&jobid)
+    }
+
+    /// Books an existing allocation `r` (R version 1, e.g. a job running when the
+    /// scheduler starts) for `jobid` over R's `[starttime, expiration)`, to the end of the
+    /// graph window when R has no expiration: by its JGF `scheduling` key when present,
+    /// else by its R_lite ranks and logical ids. Nothing is booked when it fails.
+    pub fn update_from_r(&mut self, r: &Value, jobid: i64) -> Result<MatchOutcome, MatchError> {
+        if self.job_booked(jobid) {
+            return Err(MatchError::JobExists(jobid));
+        }
+        let (at, duration) = self.r_window(r)?;
+        let booked = if r.get("scheduling").is_some() {
+            self.update_from_jgf(&r.to_string(), jobid, at, duration, false)
+        } else {
+            self.update_from_rv1(r, jobid, at, duration)
+        };
+        if booked.is_err() {
+            self.forget(jobid)?;
+        }
+        booked
+    }
+
+    /// `(at, duration)` of R's execution window, clipped to the graph window.
+    fn r_window(&self, r: &Value) -> Result<(i64, i64), MatchError> {
+        let exec = r
+            .get("execution")
+            .ok_or_else(|| invalid("R has no execution key"))?;
+        let time = |key: &str| exec.get(key).and_then(Value::as_f64).unwrap_or(0.0);
+        let start = time("starttime").floor() as i64;
+        let end = match time("expiration").ceil() as i64 {
+            e if e > 0 => e.min(self.graph_end),
+            _ => self.graph_end,
+        };
+        if start < 0 || end <= start {
+            return Err(invalid(format!(
+                "R's execution window [{start}, {end}) is empty or outside the graph"
+            )));
+        }
+        Ok((start, end - start))
     }
 }

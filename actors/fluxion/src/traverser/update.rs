@@ -229,26 +229,43 @@ impl Traverser {
     }
 
     pub(super) fn rem_dfv(&mut self, u: VertexId, jobid: i64) -> Result<(), MatchError> {
-        let vs = &mut self.vs[u.idx()];
-        if !vs.jobs().tags.contains(&jobid) {
+        if !self.vs[u.idx()].jobs().tags.contains(&jobid) {
             return Ok(());
         }
-        let book = vs.jobs_mut();
-        book.tags.remove(&jobid);
-        let (xs, agg) = (book.x_spans.remove(&jobid), book.job2span.remove(&jobid));
-        if let Some(s) = xs {
-            vs.x_checker.rem_span(s)?;
-        }
-        if let (Some(s), Some(p)) = (agg, vs.subplan.as_mut()) {
-            p.rem_span(s)?;
-        }
-        self.rem_plan(u, jobid)?;
+        self.rem_vertex(u, jobid)?;
         let children: Vec<VertexId> = self
             .dom_children(u)
             .map(|e| self.graph.edge(e).target)
             .collect();
         for c in children {
             self.rem_dfv(c, jobid)?;
+        }
+        Ok(())
+    }
+
+    /// Drops what job `jobid` holds on vertex `u` alone (tag, exclusivity and aggregate
+    /// spans, allocation or reservation).
+    fn rem_vertex(&mut self, u: VertexId, jobid: i64) -> Result<(), MatchError> {
+        let vs = &mut self.vs[u.idx()];
+        if vs.jobs().tags.contains(&jobid) {
+            let book = vs.jobs_mut();
+            book.tags.remove(&jobid);
+            let (xs, agg) = (book.x_spans.remove(&jobid), book.job2span.remove(&jobid));
+            if let Some(s) = xs {
+                vs.x_checker.rem_span(s)?;
+            }
+            if let (Some(s), Some(p)) = (agg, vs.subplan.as_mut()) {
+                p.rem_span(s)?;
+            }
+        }
+        self.rem_plan(u, jobid)
+    }
+
+    /// Drops every trace of job `jobid` from every vertex, even from a booking walk that
+    /// stopped half way (which left the root untagged).
+    pub(super) fn forget(&mut self, jobid: i64) -> Result<(), MatchError> {
+        for v in 0..self.vs.len() {
+            self.rem_vertex(VertexId(v as u32), jobid)?;
         }
         Ok(())
     }

@@ -73,7 +73,12 @@ pub fn match_reply(rsp: Result<Envelope, Error>) -> MatchReply {
 pub fn reject_errno(e: &MatchError) -> i32 {
     match e {
         MatchError::Unsatisfiable | MatchError::Busy => errno::ENOSPC,
-        MatchError::Invalid(_) | MatchError::Planner(_) => errno::EINVAL,
+        MatchError::Invalid(_)
+        | MatchError::Planner(_)
+        | MatchError::UnknownRank(_)
+        | MatchError::UnknownResource { .. }
+        | MatchError::AlreadyAllocated { .. }
+        | MatchError::JobExists(_) => errno::EINVAL,
     }
 }
 

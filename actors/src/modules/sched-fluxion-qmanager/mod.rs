@@ -4,10 +4,13 @@
 //! loops run one match at a time against `sched-fluxion-resource` (`match`, `cancel`,
 //! `feasibility`, `status`, `notify`).
 //!
+//! Before it schedules, it books the jobs already running (RFC 27 hello, [`hello`]).
+//!
 //! It also serves `sched-fluxion-qmanager.status`: the policy and, per pending job, why
 //! it waits (`reason_pending`) and, when reserved, its expected start (`t_estimate`).
 
 mod glue;
+mod hello;
 pub mod options;
 
 use std::time::Duration;
@@ -20,6 +23,7 @@ use flux_proto::{Envelope, Error, MsgType, errno, nodeid};
 use serde_json::{Value, json};
 
 use glue::{MatchReply, Waiters, Waiting, match_reply, op_name};
+use hello::Hello;
 
 use crate::broker::Broker;
 use crate::modules::sched_fluxion_resource::{ENODEV, parse_jobspec as matcher_jobspec};
@@ -49,6 +53,12 @@ pub struct FluxionQmanager {
     dirty: bool,
     /// Counts loops, so that a match answer from an abandoned loop is ignored.
     generation: u64,
+    /// The running jobs must be booked before the first loop.
+    hello: Hello,
+    /// Counts hellos, so that the end of an abandoned one is ignored.
+    hello_round: u64,
+    /// Jobs freed while the hello was booking (freed again once it is over).
+    freed_in_hello: Vec<i64>,
 }
 
 /// Start the module; options in [`options::parse`].
@@ -72,6 +82,9 @@ pub fn start(ctx: ModuleContext) -> Result<ModuleHandle, String> {
         looping: false,
         dirty: false,
         generation: 0,
+        hello: Hello::default(),
+        hello_round: 0,
+        freed_in_hello: Vec::new(),
     }
     .start();
     Ok(ModuleHandle::of(addr))
@@ -117,7 +130,7 @@ impl FluxionQmanager {
 
     /// Ask for a scheduling loop (now, or after the one in progress).
     fn kick(&mut self, ctx: &mut Context<Self>) {
-        if !self.ready {
+        if !self.ready || self.hello != Hello::Done {
             return;
         }
         if self.looping {
@@ -205,6 +218,8 @@ impl FluxionQmanager {
         }
         self.ready = false;
         self.looping = false;
+        // A resource module that comes back may be a new one, with an empty graph.
+        self.hello = Hello::Needed;
     }
 
     /// Forward a request to the resource module and its answer back.
@@ -262,6 +277,7 @@ impl FluxionQmanager {
             }
             "sched.free" => {
                 if let Ok(job) = msg.json::<JobRef>() {
+                    self.freed_during_hello(job.id as i64);
                     let body = json!({ "jobid": job.id as i64 }).to_string();
                     self.rpc.notify(
                         &format!("{RESOURCE}.cancel"),
@@ -289,6 +305,7 @@ impl FluxionQmanager {
                     "queue-depth": self.config.queue_depth,
                     "reservation-depth": self.config.effective_reservation_depth(),
                     "resource-ready": self.ready,
+                    "running-jobs-booked": self.hello == Hello::Done,
                     "pending": self.waiters.status(),
                     "blocked": self.queue.blocked_len(),
                 }));
@@ -385,6 +402,7 @@ impl Handler<Notified> for FluxionQmanager {
             Notified::Changed => {
                 self.ready = true;
                 self.queue.unblock();
+                self.say_hello(ctx);
                 self.kick(ctx);
             }
             Notified::Ended(why) => {

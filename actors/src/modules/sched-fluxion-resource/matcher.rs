@@ -84,6 +84,8 @@ impl From<MatchError> for MatchFailure {
             MatchError::Busy => errno::EBUSY,
             MatchError::Unsatisfiable => ENODEV,
             MatchError::Invalid(_) | MatchError::Planner(_) => errno::EINVAL,
+            MatchError::UnknownRank(_) | MatchError::UnknownResource { .. } => errno::ENOENT,
+            MatchError::AlreadyAllocated { .. } | MatchError::JobExists(_) => errno::EEXIST,
         };
         Self::new(errnum, e.to_string())
     }
@@ -97,6 +99,8 @@ pub struct Matcher {
     down: BTreeSet<i64>,
     /// R's `expiration` (0: none), given to jobs without a time limit.
     expiration: i64,
+    /// The graph ignores R's JGF (`load-format=rv1exec_force`): so do bookings.
+    ignore_jgf: bool,
 }
 
 impl Matcher {
@@ -155,6 +159,7 @@ impl Matcher {
             with_scheduling: opts.with_scheduling,
             down: BTreeSet::new(),
             expiration: 0,
+            ignore_jgf: opts.load_format == LoadFormat::Rv1execForce,
         })
     }
 
@@ -190,6 +195,26 @@ impl Matcher {
                 }
                 other => other.into(),
             })
+    }
+
+    /// Books `r`, the R of job `jobid` that runs already (RFC 27 hello), as its allocation
+    /// until `cancel`: by R's JGF `scheduling` key when present (and the graph was not
+    /// built with `rv1exec_force`), else by R_lite. A job booked already stays as it is.
+    pub fn update(&mut self, jobid: i64, r: &Value) -> Result<(), MatchFailure> {
+        let stripped;
+        let r = match r {
+            Value::Object(map) if self.ignore_jgf && map.contains_key("scheduling") => {
+                let mut map = map.clone();
+                map.remove("scheduling");
+                stripped = Value::Object(map);
+                &stripped
+            }
+            r => r,
+        };
+        match self.traverser.update_from_r(r, jobid) {
+            Ok(_) | Err(MatchError::JobExists(_)) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Releases what job `jobid` holds (allocation or reservation).

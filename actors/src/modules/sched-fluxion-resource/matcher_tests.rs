@@ -162,3 +162,60 @@ fn unreadable_inputs_fail_with_a_message() {
     let e = Matcher::from_r(&json!({"version": 1}), &opts(&[])).unwrap_err();
     assert!(e.to_string().contains("execution"), "{e}");
 }
+
+/// R of a job sched-simple started: `cores` of `rank`, no JGF.
+fn running(rank: &str, cores: &str) -> Value {
+    json!({"version": 1, "execution": {
+        "R_lite": [{"rank": rank, "children": {"core": cores}}],
+        "nodelist": ["fluke0"], "starttime": 1.0, "expiration": 0.0}})
+}
+
+#[test]
+fn running_jobs_are_booked_until_freed() {
+    let mut m = Matcher::from_file(&data("r-2node.json"), &opts(&[])).unwrap();
+    m.update(11, &running("0-1", "0-2")).unwrap();
+    // Booking a job twice (a second hello) leaves it as it is.
+    m.update(11, &running("0-1", "0-2")).unwrap();
+    let allocated = m.find("sched-now=allocated").unwrap();
+    assert_eq!(
+        allocated["execution"]["R_lite"],
+        json!([{"rank": "0-1", "children": {"core": "0-2"}}])
+    );
+    let busy = m.run(&req(1, "allocate", jobspec(1, 2, 60)), 100);
+    assert_eq!(busy.unwrap_err().errnum, errno::EBUSY);
+    m.run(&req(2, "allocate", jobspec(2, 1, 60)), 100).unwrap();
+    m.cancel(2).unwrap();
+    m.cancel(11).unwrap();
+    m.run(&req(1, "allocate", jobspec(2, 4, 60)), 100).unwrap();
+}
+
+#[test]
+fn running_jobs_the_graph_cannot_hold_are_refused() {
+    let mut m = Matcher::from_file(&data("r-2node.json"), &opts(&[])).unwrap();
+    let unknown = m.update(11, &running("7", "0")).unwrap_err();
+    assert_eq!(unknown.errnum, errno::ENOENT, "{}", unknown.reason);
+    assert!(unknown.reason.contains("rank 7"), "{}", unknown.reason);
+    let unknown = m.update(11, &running("0", "4")).unwrap_err();
+    assert_eq!(unknown.errnum, errno::ENOENT);
+    m.update(11, &running("0", "0-1")).unwrap();
+    let taken = m.update(12, &running("0", "1")).unwrap_err();
+    assert_eq!(taken.errnum, errno::EEXIST, "{}", taken.reason);
+    let bad = m.update(12, &json!({"version": 1})).unwrap_err();
+    assert_eq!(bad.errnum, errno::EINVAL);
+}
+
+#[test]
+fn rv1exec_force_books_r_lite_even_with_a_jgf() {
+    // A scheduling key that names nothing: only R_lite can place the job.
+    let mut r = running("1", "2-3");
+    r["scheduling"] = json!({"graph": {"nodes": [], "edges": []}});
+    let mut m = Matcher::from_file(&data("r-2node.json"), &opts(&[])).unwrap();
+    assert_eq!(m.update(5, &r).unwrap_err().errnum, errno::EINVAL);
+    let force = opts(&["load-format=rv1exec_force"]);
+    let mut m = Matcher::from_file(&data("r-2node.json"), &force).unwrap();
+    m.update(5, &r).unwrap();
+    assert_eq!(
+        m.find("jobid-alloc=5").unwrap()["execution"]["R_lite"],
+        json!([{"rank": "1", "children": {"core": "2-3"}}])
+    );
+}

@@ -6,6 +6,7 @@
 //! |---|---|---|
 //! | `sched-fluxion-resource.match` | [`MatchRequest`] | [`MatchResponse`]; EBUSY (not now), ENODEV (never), EINVAL (bad jobspec), EAGAIN (no graph yet) |
 //! | `sched-fluxion-resource.cancel` | `{"jobid": I}` | `{}` |
+//! | `sched-fluxion-resource.update` | `{"jobid": I, "R": R}` (a running job, RFC 27 hello) | `{}` once R is booked for the job; ENOENT (not in the graph), EEXIST (allocated to another job), EINVAL (bad R) |
 //! | `sched-fluxion-resource.feasibility` | `{"jobspec": J}` | `{}` or ENODEV/EINVAL |
 //! | `sched-fluxion-resource.find` | `{"criteria": "status=down or sched-now=allocated"}` | `{"R": R}`; EINVAL for a bad expression |
 //! | `sched-fluxion-resource.status` | `{}` | `{"all": R, "allocated": R, "down": idset}` |
@@ -86,6 +87,13 @@ pub(crate) fn now() -> i64 {
 #[derive(Deserialize)]
 struct JobidReq {
     jobid: i64,
+}
+
+#[derive(Deserialize)]
+struct UpdateReq {
+    jobid: i64,
+    #[serde(rename = "R")]
+    r: Value,
 }
 
 #[derive(Deserialize)]
@@ -172,6 +180,13 @@ impl FluxionResource {
             },
             "cancel" => match msg.json::<JobidReq>() {
                 Ok(req) => match m.cancel(req.jobid) {
+                    Ok(()) => msg.response_json(&json!({})),
+                    Err(f) => failure(&msg, f),
+                },
+                Err(e) => malformed(&msg, e),
+            },
+            "update" => match msg.json::<UpdateReq>() {
+                Ok(req) => match m.update(req.jobid, &req.r) {
                     Ok(()) => msg.response_json(&json!({})),
                     Err(f) => failure(&msg, f),
                 },

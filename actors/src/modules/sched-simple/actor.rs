@@ -3,9 +3,8 @@
 //! resource module (`resource.acquire`, RFC 28).
 
 use actix::prelude::*;
-use bytes::Bytes;
 use flux_proto::types::{IdSet, Jobspec, ResourceSet};
-use flux_proto::{Envelope, MsgType, errno, nodeid};
+use flux_proto::{Envelope, MsgType, errno};
 use serde_json::{Value, json};
 
 use super::pool::Pool;
@@ -13,7 +12,7 @@ use super::queue::AllocQueue;
 use crate::broker::Broker;
 use crate::modules::sched_protocol::{
     Acquired, AllocRequest, AllocResponse, Feasibility, FreeRequest, JobRef, Prioritize,
-    ResourceStatus, follow_acquire,
+    ResourceStatus, follow_acquire, hello, raise_unbookable,
 };
 use crate::modules::{ModuleContext, ModuleHandle, RpcClient, handle_common, unknown_method};
 use crate::msg::{Deliver, Stop};
@@ -90,22 +89,9 @@ impl SchedSimple {
     /// Ask the job manager which jobs hold resources already (RFC 27 hello), so that a
     /// scheduler loaded while jobs run does not hand their resources out again.
     fn hello(&mut self, ctx: &mut Context<Self>) {
-        let call = self.rpc.call(
-            "job-manager.sched-hello",
-            nodeid::ANY,
-            Bytes::from_static(b"{}"),
-        );
+        let jobs = hello(&self.rpc);
         let me = ctx.address();
-        actix::spawn(async move {
-            let Ok(rsp) = call.await else { return };
-            let jobs = rsp
-                .json::<Value>()
-                .ok()
-                .and_then(|v| v.get("jobs").cloned())
-                .and_then(|j| serde_json::from_value::<Vec<(u64, Value)>>(j).ok())
-                .unwrap_or_default();
-            me.do_send(Running(jobs));
-        });
+        actix::spawn(async move { me.do_send(Running(jobs.await)) });
     }
 
     /// Allocate from the head of the queue until one does not fit (first come, first served).
@@ -302,11 +288,22 @@ impl Handler<Running> for SchedSimple {
     type Result = ();
 
     fn handle(&mut self, Running(jobs): Running, _: &mut Context<Self>) {
+        let Some(pool) = self.pool.as_mut() else {
+            return;
+        };
+        let mut unbookable = Vec::new();
         for (id, r) in jobs {
-            if let (Some(pool), Ok(r)) = (self.pool.as_mut(), ResourceSet::from_value(r)) {
-                pool.claim(&r);
-                self.allocated.insert(id, r);
+            match ResourceSet::from_value(r) {
+                Ok(r) => {
+                    pool.claim(&r);
+                    self.allocated.insert(id, r);
+                }
+                Err(e) => unbookable.push((id, e.to_string())),
             }
+        }
+        for (id, why) in unbookable {
+            self.log(format!("hello: job {id}: invalid R: {why}"));
+            raise_unbookable(&self.rpc, id);
         }
         self.schedule();
     }
