@@ -506,3 +506,23 @@ async fn an_hwloc_xml_file_is_the_graph() {
     let rsp = f.rpc("sched.alloc", alloc(2, jobspec(1, 5, 0))).await;
     assert_eq!(rsp.errnum, errno::ENOSPC);
 }
+
+#[actix_rt::test]
+async fn load_format_hwloc_alone_reads_this_machine() {
+    // A simulated machine (`resource.hwloc-xml`) stands for this host's hwloc topology.
+    let resource = vec!["load-format=hwloc".to_string(), "policy=high".into()];
+    let mut f = fixture(
+        vec![
+            ("sched-fluxion-resource", resource),
+            ("sched-fluxion-qmanager", vec![]),
+        ],
+        &[("resource.hwloc-xml", data("hwloc-fluke0.xml"))],
+    )
+    .await;
+    f.wait_ready().await;
+    let rsp = f.rpc("sched.alloc", alloc(1, jobspec(1, 2, 0))).await;
+    assert_eq!(
+        r_lite(&rsp),
+        json!([{"rank": "0", "children": {"core": "2-3"}}])
+    );
+}

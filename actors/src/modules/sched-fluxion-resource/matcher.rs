@@ -135,15 +135,7 @@ impl Matcher {
         match opts.load_format {
             LoadFormat::Grug => read_grug(&text, &mut g)?,
             LoadFormat::Jgf => read_jgf(&text, &mut g)?,
-            LoadFormat::Hwloc => {
-                // The reader applies the allowlist itself (unique ids stay consecutive).
-                read_hwloc(&text, &mut g, opts.allowlist.as_deref(), 0)?;
-                let opts = ResourceOptions {
-                    allowlist: None,
-                    ..opts.clone()
-                };
-                return Self::build(g, &opts);
-            }
+            LoadFormat::Hwloc => return Self::from_hwloc_xml(&text, opts),
             LoadFormat::Rv1exec | LoadFormat::Rv1execForce => {
                 let doc: Value = serde_json::from_str(&text).map_err(ReaderError::Json)?;
                 if doc.get("graph").is_some() {
@@ -154,6 +146,18 @@ impl Matcher {
             }
         }
         Self::build(g, opts)
+    }
+
+    /// The graph of one machine's hwloc XML topology, as broker rank 0.
+    pub fn from_hwloc_xml(xml: &str, opts: &ResourceOptions) -> Result<Self, GraphError> {
+        let mut g = ResourceGraph::new();
+        // The reader applies the allowlist itself (unique ids stay consecutive).
+        read_hwloc(xml, &mut g, opts.allowlist.as_deref(), 0)?;
+        let opts = ResourceOptions {
+            allowlist: None,
+            ..opts.clone()
+        };
+        Self::build(g, &opts)
     }
 
     fn build(g: ResourceGraph, opts: &ResourceOptions) -> Result<Self, GraphError> {
