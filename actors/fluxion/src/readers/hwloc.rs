@@ -84,6 +84,7 @@ struct Walker<'a> {
     g: &'a mut ResourceGraph,
     allowed: Option<std::collections::BTreeSet<&'a str>>,
     rank: i64,
+    default_host: Option<&'a str>,
 }
 
 impl Walker<'_> {
@@ -110,10 +111,12 @@ impl Walker<'_> {
         };
         Ok(match obj.object_type() {
             ObjectType::Machine => {
-                // Without a hostname there is no node: its objects hang from the cluster.
+                // Without a hostname there is no node (as in Fluxion), unless the caller
+                // names the machine: its objects then hang from the cluster.
                 let host = obj
                     .info("HostName")
-                    .map(|h| h.to_string_lossy().into_owned());
+                    .map(|h| h.to_string_lossy().into_owned())
+                    .or_else(|| self.default_host.map(str::to_string));
                 match host {
                     Some(host) if self.keeps("node") => {
                         let (basename, id) = split_hostname(&host);
@@ -253,11 +256,14 @@ fn load_topology(xml: &str) -> Result<Topology, ReaderError> {
 /// Reads one machine's hwloc XML into `g` under a new `cluster0` root; every vertex but
 /// the root gets broker rank `rank`. With an `allowlist` (comma-separated types), objects
 /// of other types are skipped and their children attach to the nearest kept ancestor.
+/// The node is named by the machine's `HostName`, else by `default_host`; with neither
+/// there is no node vertex.
 pub fn read_hwloc(
     xml: &str,
     g: &mut ResourceGraph,
     allowlist: Option<&str>,
     rank: i64,
+    default_host: Option<&str>,
 ) -> Result<(), ReaderError> {
     let topo = load_topology(xml)?;
     let c = g.names.intern_subsystem("containment");
@@ -276,6 +282,7 @@ pub fn read_hwloc(
         g,
         allowed: allowlist.filter(|l| !l.is_empty()).map(allowed_types),
         rank,
+        default_host,
     };
     walker.walk(topo.root_object(), root)
 }

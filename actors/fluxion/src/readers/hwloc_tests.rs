@@ -75,7 +75,7 @@ const GPU_AND_DISK: &str = r#"<object type="PCIDev" gp_index="100" pci_busid="00
 
 fn read(xml: &str, allowlist: Option<&str>) -> ResourceGraph {
     let mut g = ResourceGraph::new();
-    read_hwloc(xml, &mut g, allowlist, 3).unwrap();
+    read_hwloc(xml, &mut g, allowlist, 3, None).unwrap();
     g
 }
 
@@ -158,6 +158,21 @@ fn a_machine_without_hostname_has_no_node() {
     let g = read(&topology(None, 1, 2, 1, ""), Some("node,socket,core"));
     assert!(g.names.find_type("node").is_none());
     assert_eq!(parent_type(&g, "/cluster0/socket0"), "cluster");
+    // A caller may name it (the broker module names it after its own host).
+    let mut g = ResourceGraph::new();
+    let xml = topology(None, 1, 2, 1, "");
+    read_hwloc(&xml, &mut g, None, 0, Some("login2")).unwrap();
+    assert_eq!(parent_type(&g, "/cluster0/login2/socket0"), "node");
+    let mut g = ResourceGraph::new();
+    read_hwloc(
+        &topology(Some("fluke1"), 1, 1, 1, ""),
+        &mut g,
+        None,
+        0,
+        Some("x"),
+    )
+    .unwrap();
+    assert!(g.by_path.contains_key("/cluster0/fluke1"), "HostName wins");
 }
 
 #[test]
@@ -189,7 +204,7 @@ fn caches_only_where_they_bring_structure() {
         1,
     );
     let mut g = ResourceGraph::new();
-    read_hwloc(&xml, &mut g, None, -1).unwrap();
+    read_hwloc(&xml, &mut g, None, -1, None).unwrap();
     assert!(
         g.names.find_type("cache").is_none(),
         "{:?}",
@@ -253,13 +268,15 @@ fn malformed_xml_is_a_clear_error() {
         "<?xml version=\"1.0\"?><graphml></graphml>",
     ] {
         let mut g = ResourceGraph::new();
-        let err = read_hwloc(bad, &mut g, None, -1).unwrap_err().to_string();
+        let err = read_hwloc(bad, &mut g, None, -1, None)
+            .unwrap_err()
+            .to_string();
         assert!(err.starts_with("hwloc: "), "{bad:?}: {err}");
     }
     let mut g = ResourceGraph::new();
     let no_size =
         topology(Some("n1"), 1, 1, 1, GPU_AND_DISK).replace("name=\"Size\"", "name=\"Sighs\"");
-    let err = read_hwloc(&no_size, &mut g, None, -1)
+    let err = read_hwloc(&no_size, &mut g, None, -1, None)
         .unwrap_err()
         .to_string();
     assert!(err.contains("sda has no Size"), "{err}");

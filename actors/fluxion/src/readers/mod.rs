@@ -45,7 +45,8 @@ impl std::str::FromStr for LoadFormat {
 
 /// Reads `text` in `format`, keeping only the allowlisted types (if any).
 ///
-/// hwloc XML is read with broker rank -1, as `resource-query` does.
+/// hwloc XML is read with broker rank -1 and no default hostname, as `resource-query`
+/// does.
 pub fn load(
     text: &str,
     format: LoadFormat,
@@ -59,7 +60,7 @@ pub fn load(
         // The hwloc reader skips objects while it walks (as Fluxion's does), so the
         // vertices it keeps get consecutive unique ids.
         LoadFormat::Hwloc => {
-            read_hwloc(text, &mut g, allowlist, -1)?;
+            read_hwloc(text, &mut g, allowlist, -1, None)?;
             return Ok(g);
         }
     }

@@ -135,7 +135,7 @@ impl Matcher {
         match opts.load_format {
             LoadFormat::Grug => read_grug(&text, &mut g)?,
             LoadFormat::Jgf => read_jgf(&text, &mut g)?,
-            LoadFormat::Hwloc => return Self::from_hwloc_xml(&text, opts),
+            LoadFormat::Hwloc => return Self::from_hwloc_xml(&text, opts, None),
             LoadFormat::Rv1exec | LoadFormat::Rv1execForce => {
                 let doc: Value = serde_json::from_str(&text).map_err(ReaderError::Json)?;
                 if doc.get("graph").is_some() {
@@ -148,11 +148,16 @@ impl Matcher {
         Self::build(g, opts)
     }
 
-    /// The graph of one machine's hwloc XML topology, as broker rank 0.
-    pub fn from_hwloc_xml(xml: &str, opts: &ResourceOptions) -> Result<Self, GraphError> {
+    /// The graph of one machine's hwloc XML topology, as broker rank 0 on `hostname`
+    /// when the XML does not name the machine.
+    pub fn from_hwloc_xml(
+        xml: &str,
+        opts: &ResourceOptions,
+        hostname: Option<&str>,
+    ) -> Result<Self, GraphError> {
         let mut g = ResourceGraph::new();
         // The reader applies the allowlist itself (unique ids stay consecutive).
-        read_hwloc(xml, &mut g, opts.allowlist.as_deref(), 0)?;
+        read_hwloc(xml, &mut g, opts.allowlist.as_deref(), 0, hostname)?;
         let opts = ResourceOptions {
             allowlist: None,
             ..opts.clone()

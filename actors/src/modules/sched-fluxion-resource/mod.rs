@@ -61,12 +61,18 @@ pub struct FluxionResource {
 pub fn start(ctx: ModuleContext) -> Result<ModuleHandle, String> {
     let opts = ResourceOptions::parse(ctx.args.clone()).map_err(|e| format!("{NAME}: {e}"))?;
     let matcher = match (&opts.load_file, opts.load_format) {
+        // The XML stands for this broker's machine (rank 0), named by it if need be.
+        (file, LoadFormat::Hwloc) => {
+            let xml = match file {
+                Some(path) => std::fs::read_to_string(path)
+                    .map_err(|e| format!("{NAME}: {}: {e}", path.display()))?,
+                None => this_machine(&ctx).map_err(|e| format!("{NAME}: {e}"))?,
+            };
+            let host = ctx.attrs.get("hostname").ok();
+            Some(Matcher::from_hwloc_xml(&xml, &opts, host).map_err(|e| format!("{NAME}: {e}"))?)
+        }
         (Some(path), _) => {
             Some(Matcher::from_file(path, &opts).map_err(|e| format!("{NAME}: {e}"))?)
-        }
-        (None, LoadFormat::Hwloc) => {
-            let xml = this_machine(&ctx).map_err(|e| format!("{NAME}: {e}"))?;
-            Some(Matcher::from_hwloc_xml(&xml, &opts).map_err(|e| format!("{NAME}: {e}"))?)
         }
         (None, _) => None,
     };
