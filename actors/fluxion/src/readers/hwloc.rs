@@ -239,7 +239,8 @@ fn load_topology(xml: &str) -> Result<Topology, ReaderError> {
     if xml.trim().is_empty() {
         return Err(invalid("empty XML document"));
     }
-    let fail = |e: &dyn std::fmt::Display| invalid(format!("cannot load the XML topology: {e}"));
+    let fail =
+        |e: &dyn std::fmt::Display| invalid(format!("not a loadable hwloc XML topology ({e})"));
     Topology::builder()
         .with_io_type_filter(TypeFilter::KeepImportant)
         .map_err(|e| fail(&e))?
