@@ -14,6 +14,7 @@ use hwlocality::Topology;
 use hwlocality::object::TopologyObject;
 use hwlocality::object::types::ObjectType;
 use hwlocality::topology::builder::TypeFilter;
+use hwlocality::topology::export::xml::XMLExportFlags;
 
 /// Why a topology could not be had.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -157,6 +158,19 @@ pub fn from_xml_file(path: &Path) -> Result<Machine, HwlocError> {
         map.insert(path.to_path_buf(), machine.clone());
     }
     Ok(machine)
+}
+
+/// This host's topology (or `HWLOC_XMLFILE`'s) as hwloc XML, important I/O devices
+/// included: the input of Fluxion's hwloc reader.
+pub fn host_xml() -> Result<String, HwlocError> {
+    let topo = builder()
+        .and_then(|b| b.build().map_err(|e| e.to_string()))
+        .map_err(HwlocError::Discover)?;
+    let xml = topo
+        .export_xml(XMLExportFlags::empty())
+        .map_err(|e| HwlocError::Discover(e.to_string()))?;
+    let text: &str = xml.as_ref();
+    Ok(text.to_owned())
 }
 
 /// Load a topology from XML text (not cached).

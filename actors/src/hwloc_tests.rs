@@ -76,3 +76,12 @@ fn host_discovery_works_and_is_stable() {
     assert!(a.ncores() >= 1);
     assert_eq!(host().unwrap(), a);
 }
+
+#[test]
+fn host_xml_describes_this_host() {
+    let xml = host_xml().unwrap();
+    let again = from_xml(&xml).unwrap();
+    assert!(again.ncores() >= 1);
+    assert_eq!(again.ncores(), host().unwrap().ncores());
+    assert!(xml.contains("HostName"), "hwloc names the machine");
+}

@@ -472,3 +472,58 @@ async fn the_graph_follows_resource_acquire() {
         json!([{"rank": "0", "children": {"core": "3"}}])
     );
 }
+
+#[actix_rt::test]
+async fn an_hwloc_xml_file_is_the_graph() {
+    let mut f = fluxion(&[]).await;
+    assert_eq!(f.remove("sched-fluxion-qmanager").await.errnum, 0);
+    assert_eq!(f.remove("sched-fluxion-resource").await.errnum, 0);
+    // A file that is not an hwloc topology refuses the load, and says why.
+    let bad = format!("load-file={}", data("r-2node.json"));
+    let rsp = f
+        .load("sched-fluxion-resource", &["load-format=hwloc", &bad])
+        .await;
+    assert!(rsp.errstr.contains("hwloc: "), "{}", rsp.errstr);
+
+    // fluke0: 2 packages x 2 cores, read as rank 0; sockets are kept, PUs dropped.
+    let xml = format!("load-file={}", data("hwloc-fluke0.xml"));
+    let args = [
+        "load-format=hwloc",
+        "load-allowlist=node,socket,core",
+        "policy=low",
+        &xml,
+    ];
+    let rsp = f.load("sched-fluxion-resource", &args).await;
+    assert_eq!(rsp.errnum, 0, "{}", rsp.errstr);
+    assert_eq!(f.load("sched-fluxion-qmanager", &[]).await.errnum, 0);
+    f.wait_ready().await;
+    let rsp = f.rpc("sched.alloc", alloc(1, jobspec(2, 2, 0))).await;
+    assert_eq!(
+        r_lite(&rsp),
+        json!([{"rank": "0", "children": {"core": "0-3"}}])
+    );
+    let body: Value = rsp.json().unwrap();
+    assert_eq!(body["R"]["execution"]["nodelist"], json!(["fluke0"]));
+    let rsp = f.rpc("sched.alloc", alloc(2, jobspec(1, 5, 0))).await;
+    assert_eq!(rsp.errnum, errno::ENOSPC);
+}
+
+#[actix_rt::test]
+async fn load_format_hwloc_alone_reads_this_machine() {
+    // A simulated machine (`resource.hwloc-xml`) stands for this host's hwloc topology.
+    let resource = vec!["load-format=hwloc".to_string(), "policy=high".into()];
+    let mut f = fixture(
+        vec![
+            ("sched-fluxion-resource", resource),
+            ("sched-fluxion-qmanager", vec![]),
+        ],
+        &[("resource.hwloc-xml", data("hwloc-fluke0.xml"))],
+    )
+    .await;
+    f.wait_ready().await;
+    let rsp = f.rpc("sched.alloc", alloc(1, jobspec(1, 2, 0))).await;
+    assert_eq!(
+        r_lite(&rsp),
+        json!([{"rank": "0", "children": {"core": "2-3"}}])
+    );
+}

@@ -2,7 +2,17 @@
 //! `sched-fluxion-qmanager` with `flux module`, as the plumbing tutorial does, run jobs
 //! through them, and swap back.
 
+use std::path::PathBuf;
+
 use flux_integration::{Instance, stderr, stdout};
+
+fn data(name: &str) -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../actors/tests/data")
+        .join(name)
+        .display()
+        .to_string()
+}
 
 #[test]
 fn fluxion_replaces_sched_simple_and_runs_jobs() {
@@ -248,4 +258,34 @@ fn fluxion_raises_an_exception_on_a_running_job_it_cannot_book() {
     // The graph stays usable for new jobs.
     assert_eq!(inst.ok(&["run", "-n2", "echo", "ok"]), "ok\n".repeat(2));
     assert_eq!(inst.shutdown(), 0);
+}
+
+/// `load-format=hwloc`: the graph is the machine's hwloc topology (here a simulated one,
+/// 4 cores and 2 GPUs), so GPUs can be scheduled; a bad XML file refuses the load.
+#[test]
+fn fluxion_schedules_the_hwloc_topology() {
+    let inst = Instance::start(&[&format!("-Sresource.hwloc-xml={}", data("gpu2-core4.xml"))]);
+    inst.ok(&["module", "remove", "sched-simple"]);
+    let bad = format!("load-file={}", data("../../../Cargo.toml"));
+    let out = inst.flux(&[
+        "module",
+        "load",
+        "sched-fluxion-resource",
+        "load-format=hwloc",
+        &bad,
+    ]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("hwloc: "), "{}", stderr(&out));
+    inst.ok(&[
+        "module",
+        "load",
+        "sched-fluxion-resource",
+        "load-format=hwloc",
+        "load-allowlist=node,core,gpu",
+    ]);
+    inst.ok(&["module", "load", "sched-fluxion-qmanager"]);
+    assert_eq!(inst.ok(&["run", "-n2", "-g1", "echo", "gpu"]), "gpu\ngpu\n");
+    let out = inst.flux(&["run", "-n3", "-g1", "true"]);
+    assert!(!out.status.success(), "{}", stdout(&out));
+    assert!(stderr(&out).contains("unsatisfiable"), "{}", stderr(&out));
 }

@@ -82,13 +82,31 @@ fn rows(dir: &Path) -> Vec<Row> {
         .collect()
 }
 
+/// hwloc topologies are not in fluxion-data: `FLUXION_HWLOC_DATA` may name a folder
+/// that holds flux-sched's `t/data/hwloc-data/` tree.
+fn hwloc_data(arg: &str) -> Option<PathBuf> {
+    let rest = arg.strip_prefix("t/data/hwloc-data/")?;
+    let p = PathBuf::from(std::env::var_os("FLUXION_HWLOC_DATA")?).join(rest);
+    p.exists().then_some(p)
+}
+
 /// Runs one row; Ok(true) = identical, Ok(false) = differs, Err = not runnable here.
 fn run_row(dir: &Path, row: &Row, scratch: &Path) -> Result<bool, String> {
     let local = |p: &str| {
         p.strip_prefix("t/data/resource/")
             .map(|rest| dir.join(rest))
     };
-    let cmds_path = local(&row.commands).ok_or("commands generated inside the test script")?;
+    // t4004 feeds `commands/basics/cmdsNN.in` through sed under the bare name `cmdsNN`.
+    let cmds_path = local(&row.commands)
+        .or_else(|| {
+            let set = Path::new(&row.expected).parent()?.file_name()?;
+            let p = dir
+                .join("commands")
+                .join(set)
+                .join(format!("{}.in", row.commands));
+            (!row.commands.contains('/') && p.exists()).then_some(p)
+        })
+        .ok_or("commands generated inside the test script")?;
     let cmds = std::fs::read_to_string(&cmds_path).map_err(|e| e.to_string())?;
     let prefix = format!("{}/", dir.display());
     let cmds = cmds.replace("@TEST_SRCDIR@/data/resource/", &prefix);
@@ -102,6 +120,8 @@ fn run_row(dir: &Path, row: &Row, scratch: &Path) -> Result<bool, String> {
             args[i + 1] = p.display().to_string();
             out_file = Some(p);
         } else if let Some(p) = local(&args[i]) {
+            args[i] = p.display().to_string();
+        } else if let Some(p) = hwloc_data(&args[i]) {
             args[i] = p.display().to_string();
         } else if args[i].starts_with("t/data/") {
             return Err("graph not in the data set".into());

@@ -23,7 +23,7 @@ struct Options {
     disable_prompt: bool,
 }
 
-const USAGE: &str = "usage: resource-query -L FILE [-f grug|jgf] [-W TYPES] [-S CA] [-P POLICY] \
+const USAGE: &str = "usage: resource-query -L FILE [-f grug|jgf|rv1exec|hwloc] [-W TYPES] [-S CA] [-P POLICY] \
 [-F simple|pretty_simple] [-p HL:LL,...] [-t OUTFILE] [-d]";
 
 fn parse_args(args: &[String]) -> Result<Options, String> {

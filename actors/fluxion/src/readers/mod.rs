@@ -1,17 +1,19 @@
-//! Graph readers (GRUG recipes, JGF) and the load allowlist.
+//! Graph readers (GRUG recipes, JGF, R, hwloc XML) and the load allowlist.
 
 mod grug;
+mod hwloc;
 mod jgf;
 mod rv1exec;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 pub use grug::read_grug;
+pub use hwloc::read_hwloc;
 pub use jgf::read_jgf;
 pub use rv1exec::{decode_hostlist, decode_idset, read_rv1exec};
 
 use crate::error::ReaderError;
-use crate::graph::{ResourceGraph, SubsystemId, VertexId};
+use crate::graph::{ResourceGraph, Status, SubsystemId, Vertex, VertexId};
 
 /// Supported load formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,6 +24,8 @@ pub enum LoadFormat {
     Jgf,
     /// RFC 20 R without a `scheduling` key.
     Rv1exec,
+    /// hwloc XML topology of one machine.
+    Hwloc,
 }
 
 impl std::str::FromStr for LoadFormat {
@@ -31,6 +35,7 @@ impl std::str::FromStr for LoadFormat {
             "grug" => Ok(Self::Grug),
             "jgf" => Ok(Self::Jgf),
             "rv1exec" | "rv1exec_force" => Ok(Self::Rv1exec),
+            "hwloc" => Ok(Self::Hwloc),
             other => Err(ReaderError::Invalid(format!(
                 "unsupported load format: {other}"
             ))),
@@ -39,6 +44,9 @@ impl std::str::FromStr for LoadFormat {
 }
 
 /// Reads `text` in `format`, keeping only the allowlisted types (if any).
+///
+/// hwloc XML is read with broker rank -1 and no default hostname, as `resource-query`
+/// does.
 pub fn load(
     text: &str,
     format: LoadFormat,
@@ -49,6 +57,12 @@ pub fn load(
         LoadFormat::Grug => read_grug(text, &mut g)?,
         LoadFormat::Jgf => read_jgf(text, &mut g)?,
         LoadFormat::Rv1exec => read_rv1exec(text, &mut g)?,
+        // The hwloc reader skips objects while it walks (as Fluxion's does), so the
+        // vertices it keeps get consecutive unique ids.
+        LoadFormat::Hwloc => {
+            read_hwloc(text, &mut g, allowlist, -1, None)?;
+            return Ok(g);
+        }
     }
     match allowlist {
         Some(list) if !list.is_empty() => Ok(filter_allowlist(&g, list)),
@@ -56,12 +70,47 @@ pub fn load(
     }
 }
 
+/// The types of a comma-separated allowlist, plus `cluster` (always kept).
+pub(crate) fn allowed_types(list: &str) -> BTreeSet<&str> {
+    std::iter::once("cluster")
+        .chain(list.split(',').map(str::trim).filter(|s| !s.is_empty()))
+        .collect()
+}
+
+/// Adds a `containment` vertex of `size` (its unique id is its index) and indexes it.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn add_containment_vertex(
+    g: &mut ResourceGraph,
+    ty: &str,
+    basename: &str,
+    name: String,
+    id: i64,
+    rank: i64,
+    size: i64,
+    path: String,
+) -> VertexId {
+    let t = g.names.intern_type(ty);
+    let c = g.names.intern_subsystem("containment");
+    let uniq_id = g.vertex_count() as i64;
+    g.add_vertex(Vertex {
+        ty: t,
+        basename: basename.to_string(),
+        name,
+        id,
+        uniq_id,
+        rank,
+        size,
+        unit: String::new(),
+        properties: BTreeMap::new(),
+        paths: [(c, path)].into_iter().collect(),
+        status: Status::Up,
+    })
+}
+
 /// Keeps only vertices whose type is in the comma-separated `list` (plus `cluster`);
 /// children of a dropped vertex attach to the nearest kept ancestor.
 pub fn filter_allowlist(g: &ResourceGraph, list: &str) -> ResourceGraph {
-    let allowed: BTreeSet<&str> = std::iter::once("cluster")
-        .chain(list.split(',').map(str::trim).filter(|s| !s.is_empty()))
-        .collect();
+    let allowed = allowed_types(list);
     let mut out = ResourceGraph::new();
     let mut map: HashMap<VertexId, VertexId> = HashMap::new();
     let mut subsystems: Vec<(SubsystemId, VertexId)> =

@@ -5,8 +5,9 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
+use super::add_containment_vertex;
 use crate::error::ReaderError;
-use crate::graph::{ResourceGraph, Status, Vertex, VertexId};
+use crate::graph::{ResourceGraph, VertexId};
 
 fn invalid(msg: impl Into<String>) -> ReaderError {
     ReaderError::Invalid(format!("rv1exec: {}", msg.into()))
@@ -83,22 +84,7 @@ fn add(
     rank: i64,
     path: String,
 ) -> VertexId {
-    let t = g.names.intern_type(ty);
-    let c = g.names.intern_subsystem("containment");
-    let uniq_id = g.vertex_count() as i64;
-    g.add_vertex(Vertex {
-        ty: t,
-        basename: ty.to_string(),
-        name,
-        id,
-        uniq_id,
-        rank,
-        size: 1,
-        unit: String::new(),
-        properties: BTreeMap::new(),
-        paths: [(c, path)].into_iter().collect(),
-        status: Status::Up,
-    })
+    add_containment_vertex(g, ty, ty, name, id, rank, 1, path)
 }
 
 /// Reads R (`{"version": 1, "execution": {...}}`) into `g`.

@@ -7,7 +7,9 @@ use std::path::Path;
 use flux_fluxion::error::{ConfigError, MatchError, ReaderError};
 use flux_fluxion::graph::{ResourceGraph, Status};
 use flux_fluxion::jobspec::Jobspec;
-use flux_fluxion::readers::{decode_idset, filter_allowlist, read_grug, read_jgf, read_rv1exec};
+use flux_fluxion::readers::{
+    decode_idset, filter_allowlist, read_grug, read_hwloc, read_jgf, read_rv1exec,
+};
 use flux_fluxion::traverser::{Emitted, FindExpr, MatchOp, Traverser};
 use flux_fluxion::writers::{idset, jgf_object, rv1};
 use flux_proto::errno;
@@ -129,7 +131,7 @@ impl Matcher {
         Ok(m)
     }
 
-    /// The graph of the file in `opts.load_file` (`path`): JGF, GRUG, or R.
+    /// The graph of the file in `opts.load_file` (`path`): JGF, GRUG, hwloc XML, or R.
     pub fn from_file(path: &Path, opts: &ResourceOptions) -> Result<Self, GraphError> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| GraphError::Io(path.display().to_string(), e))?;
@@ -137,6 +139,7 @@ impl Matcher {
         match opts.load_format {
             LoadFormat::Grug => read_grug(&text, &mut g)?,
             LoadFormat::Jgf => read_jgf(&text, &mut g)?,
+            LoadFormat::Hwloc => return Self::from_hwloc_xml(&text, opts, None),
             LoadFormat::Rv1exec | LoadFormat::Rv1execForce => {
                 let doc: Value = serde_json::from_str(&text).map_err(ReaderError::Json)?;
                 if doc.get("graph").is_some() {
@@ -147,6 +150,23 @@ impl Matcher {
             }
         }
         Self::build(g, opts)
+    }
+
+    /// The graph of one machine's hwloc XML topology, as broker rank 0 on `hostname`
+    /// when the XML does not name the machine.
+    pub fn from_hwloc_xml(
+        xml: &str,
+        opts: &ResourceOptions,
+        hostname: Option<&str>,
+    ) -> Result<Self, GraphError> {
+        let mut g = ResourceGraph::new();
+        // The reader applies the allowlist itself (unique ids stay consecutive).
+        read_hwloc(xml, &mut g, opts.allowlist.as_deref(), 0, hostname)?;
+        let opts = ResourceOptions {
+            allowlist: None,
+            ..opts.clone()
+        };
+        Self::build(g, &opts)
     }
 
     fn build(g: ResourceGraph, opts: &ResourceOptions) -> Result<Self, GraphError> {

@@ -1,6 +1,8 @@
 //! `sched-fluxion-resource`: Fluxion's resource graph as a broker module. It builds the
 //! graph from R (`resource.acquire`, RFC 28: the JGF `scheduling` key when present, else
-//! R_lite) or from `load-file=`, and serves the matcher to `sched-fluxion-qmanager`:
+//! R_lite) or from `load-file=` (R, JGF, GRUG or hwloc XML), or with `load-format=hwloc`
+//! alone from this machine's hwloc topology, and serves the matcher to
+//! `sched-fluxion-qmanager`:
 //!
 //! | topic | body | answer |
 //! |---|---|---|
@@ -26,7 +28,7 @@ use serde_json::{Value, json};
 pub use matcher::{
     ENODEV, GraphError, MatchFailure, MatchRequest, MatchResponse, Matcher, parse_jobspec,
 };
-pub use options::{OptionsError, ResourceOptions};
+pub use options::{LoadFormat, OptionsError, ResourceOptions};
 
 use crate::broker::Broker;
 use crate::modules::sched_protocol::{Acquired, follow_acquire};
@@ -59,9 +61,21 @@ pub struct FluxionResource {
 /// read at once, so a bad file fails the load.
 pub fn start(ctx: ModuleContext) -> Result<ModuleHandle, String> {
     let opts = ResourceOptions::parse(ctx.args_with_conf()).map_err(|e| format!("{NAME}: {e}"))?;
-    let matcher = match &opts.load_file {
-        Some(path) => Some(Matcher::from_file(path, &opts).map_err(|e| format!("{NAME}: {e}"))?),
-        None => None,
+    let matcher = match (&opts.load_file, opts.load_format) {
+        // The XML stands for this broker's machine (rank 0), named by it if need be.
+        (file, LoadFormat::Hwloc) => {
+            let xml = match file {
+                Some(path) => std::fs::read_to_string(path)
+                    .map_err(|e| format!("{NAME}: {}: {e}", path.display()))?,
+                None => this_machine(&ctx).map_err(|e| format!("{NAME}: {e}"))?,
+            };
+            let host = ctx.attrs.get("hostname").ok();
+            Some(Matcher::from_hwloc_xml(&xml, &opts, host).map_err(|e| format!("{NAME}: {e}"))?)
+        }
+        (Some(path), _) => {
+            Some(Matcher::from_file(path, &opts).map_err(|e| format!("{NAME}: {e}"))?)
+        }
+        (None, _) => None,
     };
     let addr = FluxionResource {
         rpc: ctx.rpc(),
@@ -75,6 +89,16 @@ pub fn start(ctx: ModuleContext) -> Result<ModuleHandle, String> {
     }
     .start();
     Ok(ModuleHandle::of(addr))
+}
+
+/// `load-format=hwloc` without `load-file`: this machine's topology, as the resource
+/// module sees it (the `resource.hwloc-xml` file of a simulated machine, else hwloc
+/// discovery). The graph is then this broker's node alone, as rank 0.
+fn this_machine(ctx: &ModuleContext) -> Result<String, String> {
+    match ctx.attrs.get("resource.hwloc-xml") {
+        Ok(path) => std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}")),
+        Err(_) => crate::hwloc::host_xml().map_err(|e| e.to_string()),
+    }
 }
 
 /// Seconds since the epoch (the matcher's clock).

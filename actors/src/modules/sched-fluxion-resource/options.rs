@@ -18,7 +18,7 @@ pub enum OptionsError {
     #[error("invalid prune-filters '{0}' (expected HL:LL[,HL:LL...])")]
     PruneFilters(String),
     /// An unsupported `load-format`.
-    #[error("unsupported load-format '{0}' (expected rv1exec, rv1exec_force, jgf or grug)")]
+    #[error("unsupported load-format '{0}' (expected rv1exec, rv1exec_force, jgf, grug or hwloc)")]
     LoadFormat(String),
     /// An unsupported `match-format`.
     #[error("unsupported match-format '{0}' (expected rv1_nosched or rv1)")]
@@ -46,6 +46,8 @@ pub enum LoadFormat {
     Jgf,
     /// A GRUG GraphML recipe (only with `load-file`).
     Grug,
+    /// One machine's hwloc XML topology (only with `load-file`), read as rank 0.
+    Hwloc,
 }
 
 /// The module's configuration.
@@ -117,6 +119,7 @@ impl ResourceOptions {
                 "rv1exec_force" => LoadFormat::Rv1execForce,
                 "jgf" => LoadFormat::Jgf,
                 "grug" => LoadFormat::Grug,
+                "hwloc" => LoadFormat::Hwloc,
                 _ => return Err(OptionsError::LoadFormat(f)),
             };
         }
@@ -173,6 +176,8 @@ mod tests {
         assert_eq!(o.load_file, Some(PathBuf::from("/tmp/r.json")));
         assert_eq!(o.load_format, LoadFormat::Jgf);
         assert!(o.with_scheduling);
+        let o = parse(&["load-format=hwloc", "load-file=/tmp/n.xml"]).unwrap();
+        assert_eq!(o.load_format, LoadFormat::Hwloc);
         let o = parse(&["match-policy=policy=low"]).unwrap();
         assert_eq!(o.policy_name, "policy=low");
     }
@@ -188,7 +193,7 @@ mod tests {
             Err(OptionsError::PruneFilters(_))
         ));
         assert!(matches!(
-            parse(&["load-format=hwloc"]),
+            parse(&["load-format=xml"]),
             Err(OptionsError::LoadFormat(_))
         ));
         assert!(matches!(
