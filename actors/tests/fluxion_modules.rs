@@ -527,3 +527,27 @@ async fn load_format_hwloc_alone_reads_this_machine() {
         json!([{"rank": "0", "children": {"core": "2-3"}}])
     );
 }
+
+#[actix_rt::test]
+async fn hwloc_graphs_leave_sockets_out_by_default() {
+    // fluke0 has 2 packages x 2 cores: a 3-core slot spans them, which a graph with a
+    // socket level cannot give (`node->slot->core` does not skip levels).
+    for (allowlist, fits) in [
+        (None, true),
+        (Some("load-allowlist=node,socket,core"), false),
+    ] {
+        let mut resource = vec!["load-format=hwloc".to_string()];
+        resource.extend(allowlist.map(str::to_string));
+        let mut f = fixture(
+            vec![
+                ("sched-fluxion-resource", resource),
+                ("sched-fluxion-qmanager", vec![]),
+            ],
+            &[("resource.hwloc-xml", data("hwloc-fluke0.xml"))],
+        )
+        .await;
+        f.wait_ready().await;
+        let rsp = f.rpc("sched.alloc", alloc(1, jobspec(1, 3, 0))).await;
+        assert_eq!(rsp.errnum == 0, fits, "{allowlist:?}: {}", rsp.errstr);
+    }
+}

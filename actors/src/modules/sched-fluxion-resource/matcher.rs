@@ -152,6 +152,9 @@ impl Matcher {
         Self::build(g, opts)
     }
 
+    /// What an hwloc graph keeps when no `load-allowlist` is given.
+    pub const HWLOC_DEFAULT_ALLOWLIST: &str = "node,core,gpu";
+
     /// The graph of one machine's hwloc XML topology, as broker rank 0 on `hostname`
     /// when the XML does not name the machine.
     pub fn from_hwloc_xml(
@@ -160,8 +163,15 @@ impl Matcher {
         hostname: Option<&str>,
     ) -> Result<Self, GraphError> {
         let mut g = ResourceGraph::new();
-        // The reader applies the allowlist itself (unique ids stay consecutive).
-        read_hwloc(xml, &mut g, opts.allowlist.as_deref(), 0, hostname)?;
+        // The reader applies the allowlist itself (unique ids stay consecutive). Without
+        // one, keep what jobspecs from `flux submit` name (node->slot->core, gpu): like
+        // flux-sched, a match does not skip levels below the first one it matched, so a
+        // socket level would make `-N1 -c2` unsatisfiable.
+        let allowlist = opts
+            .allowlist
+            .as_deref()
+            .unwrap_or(Self::HWLOC_DEFAULT_ALLOWLIST);
+        read_hwloc(xml, &mut g, Some(allowlist), 0, hostname)?;
         let opts = ResourceOptions {
             allowlist: None,
             ..opts.clone()
