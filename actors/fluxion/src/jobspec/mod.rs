@@ -205,7 +205,50 @@ fn parse_resource(v: &Value) -> Result<Resource, JobspecError> {
 impl Jobspec {
     /// Parses a YAML (or JSON) jobspec.
     pub fn parse(text: &str) -> Result<Self, JobspecError> {
-        let doc: Value = serde_yaml::from_str(text)?;
+        Self::from_doc(serde_yaml::from_str(text)?)
+    }
+
+    /// A jobspec already decoded as JSON (what the scheduler protocol carries). Only
+    /// what matching reads is converted: a submitted jobspec's environment alone can be
+    /// most of it, and the YAML parser is far slower than a tree copy.
+    pub fn from_json(doc: &serde_json::Value) -> Result<Self, JobspecError> {
+        let mut small = serde_json::Map::new();
+        for key in ["version", "resources", "tasks"] {
+            if let Some(v) = doc.get(key) {
+                small.insert(key.to_string(), v.clone());
+            }
+        }
+        if let Some(attrs) = doc.get("attributes") {
+            let mut system = serde_json::Map::new();
+            if let Some(sys) = attrs.get("system") {
+                for key in ["duration", "queue", "constraints"] {
+                    if let Some(v) = sys.get(key) {
+                        system.insert(key.to_string(), v.clone());
+                    }
+                }
+            }
+            let mut kept = serde_json::Map::new();
+            if let Some(obj) = attrs.as_object() {
+                for key in obj.keys() {
+                    // Unknown keys are kept (empty) so that they are still refused.
+                    kept.insert(key.clone(), serde_json::Value::Null);
+                }
+            }
+            if attrs.get("system").is_some() {
+                kept.insert("system".into(), system.into());
+            }
+            let attrs = match attrs {
+                serde_json::Value::Object(_) => kept.into(),
+                other => other.clone(),
+            };
+            small.insert("attributes".into(), attrs);
+        }
+        let doc = serde_yaml::to_value(serde_json::Value::Object(small))
+            .map_err(|e| invalid(e.to_string()))?;
+        Self::from_doc(doc)
+    }
+
+    fn from_doc(doc: Value) -> Result<Self, JobspecError> {
         let version = doc
             .get("version")
             .and_then(Value::as_i64)
@@ -267,6 +310,25 @@ mod tests {
         assert_eq!(js.resources[0].with[0].label, "default");
         assert_eq!(js.resources[0].with[0].with[0].count.max, 4);
         assert_eq!(js.tasks[0].slot, "default");
+    }
+
+    #[test]
+    fn json_documents_parse_as_their_text_does() {
+        let text = r#"{"version": 1, "resources": [{"type": "node", "count": 1, "with": [
+            {"type": "slot", "count": 2, "label": "task", "with": [{"type": "core", "count": 3}]}]}],
+            "tasks": [{"command": ["app"], "slot": "task", "count": {"per_slot": 1}}],
+            "attributes": {"system": {"duration": 60.5, "queue": "batch",
+              "environment": {"HOME": "/root"}, "constraints": {"properties": ["gpu"]}},
+              "user": {"x": 1}}}"#;
+        let value: serde_json::Value = serde_json::from_str(text).unwrap();
+        let a = Jobspec::from_json(&value).unwrap();
+        let b = Jobspec::parse(text).unwrap();
+        assert_eq!(format!("{a:?}"), format!("{b:?}"));
+        assert_eq!((a.duration, a.queue.as_deref()), (61, Some("batch")));
+        let mut bad = value.clone();
+        bad["attributes"]["bogus"] = serde_json::json!(1);
+        assert!(Jobspec::from_json(&bad).is_err());
+        assert!(Jobspec::from_json(&serde_json::json!({"version": 1})).is_err());
     }
 
     #[test]

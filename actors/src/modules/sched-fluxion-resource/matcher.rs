@@ -344,7 +344,7 @@ fn parse_json(text: &str) -> Value {
 
 /// A jobspec as the matcher reads it; EINVAL with the parser's reason otherwise.
 pub fn parse_jobspec(jobspec: &Value) -> Result<Jobspec, MatchFailure> {
-    Jobspec::parse(&jobspec.to_string())
+    Jobspec::from_json(jobspec)
         .map_err(|e| MatchFailure::new(errno::EINVAL, format!("invalid jobspec: {e}")))
 }
 
