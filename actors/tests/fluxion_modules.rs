@@ -508,10 +508,11 @@ async fn an_hwloc_xml_file_is_the_graph() {
     assert_eq!(rsp.errnum, errno::ENOSPC);
 }
 
-#[actix_rt::test]
-async fn load_format_hwloc_alone_reads_this_machine() {
-    // A simulated machine (`resource.hwloc-xml`) stands for this host's hwloc topology.
-    let resource = vec!["load-format=hwloc".to_string(), "policy=high".into()];
+/// Fluxion on a simulated machine (`resource.hwloc-xml`, fluke0: 2 packages x 2 cores)
+/// standing for this host's hwloc topology, ready to schedule.
+async fn fluke0_from_hwloc(resource_args: &[&str]) -> Fixture {
+    let mut resource = vec!["load-format=hwloc".to_string()];
+    resource.extend(resource_args.iter().map(|a| a.to_string()));
     let mut f = fixture(
         vec![
             ("sched-fluxion-resource", resource),
@@ -521,6 +522,13 @@ async fn load_format_hwloc_alone_reads_this_machine() {
     )
     .await;
     f.wait_ready().await;
+    f
+}
+
+#[actix_rt::test]
+async fn load_format_hwloc_alone_reads_this_machine() {
+    // A simulated machine (`resource.hwloc-xml`) stands for this host's hwloc topology.
+    let mut f = fluke0_from_hwloc(&["policy=high"]).await;
     let rsp = f.rpc("sched.alloc", alloc(1, jobspec(1, 2, 0))).await;
     assert_eq!(
         r_lite(&rsp),
@@ -536,17 +544,7 @@ async fn hwloc_graphs_leave_sockets_out_by_default() {
         (None, true),
         (Some("load-allowlist=node,socket,core"), false),
     ] {
-        let mut resource = vec!["load-format=hwloc".to_string()];
-        resource.extend(allowlist.map(str::to_string));
-        let mut f = fixture(
-            vec![
-                ("sched-fluxion-resource", resource),
-                ("sched-fluxion-qmanager", vec![]),
-            ],
-            &[("resource.hwloc-xml", data("hwloc-fluke0.xml"))],
-        )
-        .await;
-        f.wait_ready().await;
+        let mut f = fluke0_from_hwloc(allowlist.as_slice()).await;
         let rsp = f.rpc("sched.alloc", alloc(1, jobspec(1, 3, 0))).await;
         assert_eq!(rsp.errnum == 0, fits, "{allowlist:?}: {}", rsp.errstr);
     }

@@ -171,15 +171,7 @@ impl Instance {
 
     /// Run `flux ARGS...`, assert success, return stdout.
     pub fn ok(&self, args: &[&str]) -> String {
-        let out = self.flux(args);
-        assert!(
-            out.status.success(),
-            "flux {} failed: {}{}",
-            args.join(" "),
-            stdout(&out),
-            stderr(&out)
-        );
-        stdout(&out)
+        succeeded(args, &self.flux(args))
     }
 
     /// `flux ARGS` run in `dir` with this build's `flux` first on PATH (for scripts that
@@ -199,15 +191,7 @@ impl Instance {
 
     /// [`Instance::flux_in`], asserting success; returns stdout.
     pub fn ok_in(&self, dir: &Path, args: &[&str]) -> String {
-        let out = self.flux_in(dir, args);
-        assert!(
-            out.status.success(),
-            "flux {} failed: {}{}",
-            args.join(" "),
-            stdout(&out),
-            stderr(&out)
-        );
-        stdout(&out)
+        succeeded(args, &self.flux_in(dir, args))
     }
 
     /// Whether the broker process is still running.
@@ -245,6 +229,27 @@ impl Drop for Instance {
     fn drop(&mut self) {
         self.kill9();
     }
+}
+
+/// Assert that `flux ARGS` succeeded; its stdout.
+fn succeeded(args: &[&str], out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "flux {} failed: {}{}",
+        args.join(" "),
+        stdout(out),
+        stderr(out)
+    );
+    stdout(out)
+}
+
+/// The path of a file under `actors/tests/data` (topologies, R and graph files).
+pub fn test_data(name: &str) -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../actors/tests/data")
+        .join(name)
+        .display()
+        .to_string()
 }
 
 /// Write an executable script `dir/name`.

@@ -2,16 +2,10 @@
 //! `sched-fluxion-qmanager` with `flux module`, as the plumbing tutorial does, run jobs
 //! through them, and swap back.
 
-use std::path::PathBuf;
-
 use flux_integration::{Instance, stderr, stdout};
 
 fn data(name: &str) -> String {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../actors/tests/data")
-        .join(name)
-        .display()
-        .to_string()
+    flux_integration::test_data(name)
 }
 
 #[test]

@@ -2,17 +2,12 @@
 //! XML, `HWLOC_XMLFILE`), several brokers, drain/undrain, output shapes and bad input.
 
 use std::io::Write;
-use std::path::PathBuf;
 use std::process::Stdio;
 
 use flux_integration::{Instance, bin_dir, flux, flux_cmd, stderr, stdout};
 
 fn data(name: &str) -> String {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../actors/tests/data")
-        .join(name)
-        .display()
-        .to_string()
+    flux_integration::test_data(name)
 }
 
 /// An R file of `ranks` on hosts `hosts`, 64 cores and 2 GPUs each.
