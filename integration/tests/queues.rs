@@ -77,6 +77,25 @@ fn queues_confine_and_switch(inst: &Instance) {
          batch*  ✔  ✔       1h      inf        0-1      0-inf      0-inf\n\
          debug   ✔  ✔      10m      30m        0-1      0-inf      0-inf\n"
     );
+    // `flux resource list` shows each queue's nodes.
+    assert_eq!(
+        inst.ok(&["resource", "list", "-n", "-o", "{state} {queue} {nodelist}"]),
+        "free batch node1\nfree debug node0\nallocated\ndown\n"
+    );
+    assert_eq!(
+        inst.ok(&[
+            "resource",
+            "list",
+            "-n",
+            "-q",
+            "debug",
+            "-s",
+            "free",
+            "-o",
+            "{nodelist}"
+        ]),
+        "node0\n"
+    );
     // Each queue runs on its own node; no queue means the default one.
     assert_eq!(rank_of(inst, &[]), "1");
     assert_eq!(rank_of(inst, &["-q", "debug"]), "0");

@@ -1,10 +1,12 @@
 //! `flux resource list`, `info` and `R`: resources by scheduler state.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use anyhow::Result;
+use flux_actors::broker::Conf;
+use flux_actors::modules::job_ingest::policy::Policy;
 use flux_proto::Handle;
-use flux_proto::types::ResourceSet;
+use flux_proto::types::{IdSet, ResourceSet};
 
 use super::format::{Format, normalize};
 use super::{Snapshot, parse_states};
@@ -22,10 +24,10 @@ const FIELDS: &[&str] = &[
     "nodelist",
     "rlist",
 ];
-const DEFAULT_FORMAT: &str =
-    "{state:>10} ?:{propertiesx:<10.10+} {nnodes:>6} +:{ncores:>6} ?+:{ngpus:>5} {nodelist}";
-const RLIST_FORMAT: &str =
-    "{state:>10} ?:{propertiesx:<10.10+} {nnodes:>6} +:{ncores:>6} ?+:{ngpus:>5} {rlist}";
+const DEFAULT_FORMAT: &str = "{state:>10} ?+:{queue:<5} ?:{propertiesx:<10.10+} {nnodes:>6} \
+    +:{ncores:>6} ?+:{ngpus:>5} {nodelist}";
+const RLIST_FORMAT: &str = "{state:>10} ?+:{queue:<5} ?:{propertiesx:<10.10+} {nnodes:>6} \
+    +:{ncores:>6} ?+:{ngpus:>5} {rlist}";
 
 /// Options of `list`, `info` and `R`.
 #[derive(clap::Args, Debug)]
@@ -40,7 +42,7 @@ pub struct Args {
     /// Do not print the header
     #[arg(short = 'n', long)]
     no_header: bool,
-    /// Only resources of this queue (queues are not configured: ignored)
+    /// Only resources of these queues (comma-separated)
     #[arg(short, long)]
     queue: Option<String>,
     /// Only these ranks or hosts
@@ -64,11 +66,11 @@ fn headings() -> HashMap<&'static str, &'static str> {
     .into()
 }
 
-fn row(state: &str, r: &ResourceSet) -> HashMap<&'static str, String> {
+fn row(state: &str, queue: Option<&str>, r: &ResourceSet) -> HashMap<&'static str, String> {
     let properties: Vec<&str> = r.properties().keys().map(String::as_str).collect();
     [
         ("state", state.to_string()),
-        ("queue", String::new()),
+        ("queue", queue.unwrap_or_default().to_string()),
         ("properties", properties.join(",")),
         ("propertiesx", properties.join(",")),
         ("nnodes", r.nnodes().to_string()),
@@ -132,11 +134,80 @@ pub async fn list(h: &Handle, args: Args) -> Result<i32> {
     };
     let format = Format::parse(&normalize(&format), FIELDS)?;
     let selected = select(h, &args, "free,allocated,down").await?;
-    let rows: Vec<_> = selected.iter().map(|(state, r)| row(state, r)).collect();
+    let queues = queues(h).await?;
+    let wanted: Option<Vec<&str>> = args.queue.as_deref().map(|q| q.split(',').collect());
+    if let Some(wanted) = &wanted
+        && let Some(q) = wanted.iter().find(|q| !queues.contains_key(**q))
+    {
+        anyhow::bail!("queue '{q}' does not exist");
+    }
+    let mut rows = Vec::new();
+    for (state, r) in &selected {
+        let groups: Vec<_> = split(r, &queues)
+            .into_iter()
+            .filter(|(q, _)| match (&wanted, q) {
+                (Some(w), Some(q)) => w.contains(&q.as_str()),
+                _ => true,
+            })
+            .collect();
+        // Every state gets a row, if only to say that none of the resources are in it.
+        if groups.is_empty() {
+            rows.push(row(state, None, &ResourceSet::new()));
+        }
+        rows.extend(groups.iter().map(|(q, r)| row(state, q.as_deref(), r)));
+    }
     for line in format.render(&headings(), &rows, !args.no_header) {
         println!("{line}");
     }
     Ok(0)
+}
+
+/// The configured queues and the properties each requires (none: no named queues).
+async fn queues(h: &Handle) -> Result<BTreeMap<String, Vec<String>>> {
+    let conf: serde_json::Value = h.rpc_json("config.get", &serde_json::json!({})).await?;
+    let conf = Conf::from_json(conf).unwrap_or_default();
+    let policy = Policy::from_conf(&conf)?;
+    Ok(policy
+        .queues
+        .into_iter()
+        .map(|(name, q)| (name, q.requires))
+        .collect())
+}
+
+/// The rows of one state: a row per queue (its nodes are those with every property the
+/// queue requires), or, without queues, a row per set of node properties. Empty groups
+/// are left out.
+fn split(
+    r: &ResourceSet,
+    queues: &BTreeMap<String, Vec<String>>,
+) -> Vec<(Option<String>, ResourceSet)> {
+    let ranks = r.ranks();
+    if !queues.is_empty() {
+        return queues
+            .iter()
+            .map(|(name, requires)| {
+                let mine = requires.iter().fold(ranks.clone(), |acc, p| {
+                    acc.intersection(&r.ranks_with_property(p))
+                });
+                (Some(name.clone()), r.copy_ranks(&mine))
+            })
+            .filter(|(_, r)| !r.is_empty())
+            .collect();
+    }
+    let mut by_properties: BTreeMap<Vec<&str>, IdSet> = BTreeMap::new();
+    for rank in ranks.iter() {
+        let props = r
+            .properties()
+            .iter()
+            .filter(|(_, on)| on.contains(rank))
+            .map(|(p, _)| p.as_str())
+            .collect();
+        by_properties.entry(props).or_default().insert(rank);
+    }
+    by_properties
+        .values()
+        .map(|ranks| (None, r.copy_ranks(ranks)))
+        .collect()
 }
 
 /// `flux resource info`: totals of the selected states.
