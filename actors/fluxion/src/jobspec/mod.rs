@@ -208,44 +208,42 @@ impl Jobspec {
         Self::from_doc(serde_yaml::from_str(text)?)
     }
 
-    /// A jobspec already decoded as JSON (what the scheduler protocol carries). Only
-    /// what matching reads is converted: a submitted jobspec's environment alone can be
-    /// most of it, and the YAML parser is far slower than a tree copy.
+    /// A jobspec already decoded as JSON (what the scheduler protocol carries); see
+    /// [`Jobspec::matching_part`].
     pub fn from_json(doc: &serde_json::Value) -> Result<Self, JobspecError> {
-        let mut small = serde_json::Map::new();
-        for key in ["version", "resources", "tasks"] {
-            if let Some(v) = doc.get(key) {
-                small.insert(key.to_string(), v.clone());
-            }
-        }
-        if let Some(attrs) = doc.get("attributes") {
-            let mut system = serde_json::Map::new();
-            if let Some(sys) = attrs.get("system") {
-                for key in ["duration", "queue", "constraints"] {
-                    if let Some(v) = sys.get(key) {
-                        system.insert(key.to_string(), v.clone());
-                    }
-                }
-            }
-            let mut kept = serde_json::Map::new();
-            if let Some(obj) = attrs.as_object() {
-                for key in obj.keys() {
-                    // Unknown keys are kept (empty) so that they are still refused.
-                    kept.insert(key.clone(), serde_json::Value::Null);
-                }
-            }
-            if attrs.get("system").is_some() {
-                kept.insert("system".into(), system.into());
-            }
-            let attrs = match attrs {
-                serde_json::Value::Object(_) => kept.into(),
-                other => other.clone(),
-            };
-            small.insert("attributes".into(), attrs);
-        }
-        let doc = serde_yaml::to_value(serde_json::Value::Object(small))
-            .map_err(|e| invalid(e.to_string()))?;
+        let doc =
+            serde_yaml::to_value(Self::matching_part(doc)).map_err(|e| invalid(e.to_string()))?;
         Self::from_doc(doc)
+    }
+
+    /// What matching reads of a JSON jobspec: version, resources, tasks and the system
+    /// attributes `duration`, `queue` and `constraints` (other attribute keys are kept,
+    /// empty, so that unknown ones are still refused). A submitted jobspec's environment
+    /// alone can be most of it, and it would be copied and parsed for every match.
+    pub fn matching_part(doc: &serde_json::Value) -> serde_json::Value {
+        use serde_json::{Map, Value as Json};
+        let pick = |from: &Json, keys: &[&str]| -> Map<String, Json> {
+            keys.iter()
+                .filter_map(|k| from.get(*k).map(|v| (k.to_string(), v.clone())))
+                .collect()
+        };
+        let mut small = pick(doc, &["version", "resources", "tasks"]);
+        match doc.get("attributes") {
+            Some(Json::Object(attrs)) => {
+                let mut kept: Map<String, Json> =
+                    attrs.keys().map(|k| (k.clone(), Json::Null)).collect();
+                if let Some(sys) = attrs.get("system") {
+                    let system = pick(sys, &["duration", "queue", "constraints"]);
+                    kept.insert("system".into(), system.into());
+                }
+                small.insert("attributes".into(), kept.into());
+            }
+            Some(other) => {
+                small.insert("attributes".into(), other.clone());
+            }
+            None => {}
+        }
+        small.into()
     }
 
     fn from_doc(doc: Value) -> Result<Self, JobspecError> {

@@ -18,6 +18,7 @@ use std::time::Duration;
 use actix::prelude::*;
 use bytes::Bytes;
 use flux_fluxion::error::MatchError;
+use flux_fluxion::jobspec::Jobspec as FluxionJobspec;
 use flux_fluxion::qmanager::{MatchStep, PendingJob, QueueConfig, Queues};
 use flux_proto::{Envelope, Error, MsgType, errno, nodeid};
 use serde_json::{Value, json};
@@ -289,7 +290,10 @@ impl FluxionQmanager {
             }
             "sched.feasibility" => match msg.json::<Feasibility>() {
                 Ok(f) => match matcher_jobspec(&f.jobspec) {
-                    Ok(_) => self.forward(msg, "feasibility", json!({"jobspec": f.jobspec}), ctx),
+                    Ok(_) => {
+                        let jobspec = FluxionJobspec::matching_part(&f.jobspec);
+                        self.forward(msg, "feasibility", json!({ "jobspec": jobspec }), ctx)
+                    }
                     Err(e) => self.send(msg.error_response(e.errnum, e.reason)),
                 },
                 Err(e) => self.send(msg.error_response(errno::EPROTO, e.to_string())),
@@ -362,7 +366,8 @@ impl FluxionQmanager {
             id,
             Waiting {
                 msg,
-                jobspec: req.jobspec,
+                // The matcher is sent this for every attempt: only what it reads.
+                jobspec: FluxionJobspec::matching_part(&req.jobspec),
                 priority: req.priority,
                 reason: None,
                 t_estimate: None,
