@@ -85,12 +85,8 @@ impl QueueManager {
 
     /// The key of a queued job, and whether it is blocked.
     fn key_of(&self, id: i64) -> Option<(Key, bool)> {
-        let find = |map: &std::collections::BTreeMap<Key, PendingJob>| {
-            map.iter().find(|(_, j)| j.id == id).map(|(k, _)| *k)
-        };
-        find(&self.pending)
-            .map(|k| (k, false))
-            .or_else(|| find(&self.blocked).map(|k| (k, true)))
+        let key = *self.keys.get(&id)?;
+        Some((key, self.blocked.contains_key(&key)))
     }
 
     /// The matcher's answer to the step for job `id`. A job removed while its match was
@@ -117,6 +113,7 @@ impl QueueManager {
         match result {
             Ok(outcome) if !outcome.reserved => {
                 self.pending.remove(&key);
+                self.keys.remove(&id);
                 Some(Decision::Started {
                     id,
                     outcome,
@@ -143,6 +140,7 @@ impl QueueManager {
             }
             Err(e) => {
                 self.pending.remove(&key);
+                self.keys.remove(&id);
                 Some(Decision::Rejected {
                     id,
                     reason: e.to_string(),
@@ -155,6 +153,7 @@ impl QueueManager {
     /// cancelled with the next loop's cancels.
     pub fn remove(&mut self, id: i64) -> Option<PendingJob> {
         let (key, blocked) = self.key_of(id)?;
+        self.keys.remove(&id);
         if blocked {
             self.blocked.remove(&key)
         } else {
@@ -176,7 +175,9 @@ impl QueueManager {
             return false;
         };
         job.priority = priority;
-        map.insert((std::cmp::Reverse(priority), key.1, key.2), job);
+        let key = (std::cmp::Reverse(priority), key.1, key.2);
+        map.insert(key, job);
+        self.keys.insert(id, key);
         true
     }
 }

@@ -8,7 +8,7 @@
 //! later jobs start only where they do not delay those reservations.
 
 use std::cmp::Reverse;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use crate::error::MatchError;
 use crate::jobspec::Jobspec;
@@ -137,6 +137,8 @@ pub struct QueueManager {
     config: QueueConfig,
     pending: BTreeMap<Key, PendingJob>,
     blocked: BTreeMap<Key, PendingJob>,
+    /// Where each queued job (pending or blocked) is keyed.
+    keys: HashMap<i64, Key>,
     reserved: Vec<i64>,
     seq: u64,
     /// The loop in progress (see [`QueueManager::begin_loop`]).
@@ -165,8 +167,9 @@ impl QueueManager {
     /// Queues a job.
     pub fn submit(&mut self, job: PendingJob) {
         self.seq += 1;
-        self.pending
-            .insert((Reverse(job.priority), job.t_submit, self.seq), job);
+        let key = (Reverse(job.priority), job.t_submit, self.seq);
+        self.keys.insert(job.id, key);
+        self.pending.insert(key, job);
     }
 
     /// Moves blocked jobs back to pending (after a resource status change).
