@@ -7,6 +7,7 @@ pub mod attrs;
 mod builtin;
 pub mod conf;
 pub mod config;
+pub mod local;
 pub mod logring;
 pub mod parent;
 mod route;
@@ -95,6 +96,8 @@ pub struct Broker {
     trace: trace::BrokerTrace,
     /// The dashboard's address, once it serves.
     dashboard: Option<std::net::SocketAddr>,
+    /// Typed endpoints modules offer each other (see `local`).
+    local: HashMap<&'static str, Box<dyn std::any::Any + Send>>,
     connector: Option<Addr<Connector>>,
     listener: Option<std::os::unix::net::UnixListener>,
     rundir: BrokerDir,
@@ -210,6 +213,7 @@ impl Broker {
             probe,
             trace,
             dashboard: None,
+            local: HashMap::new(),
             connector: None,
             listener: Some(listener),
             rundir,

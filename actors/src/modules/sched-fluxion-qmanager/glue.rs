@@ -40,10 +40,10 @@ pub enum MatchReply {
     Lost(String),
 }
 
-/// Classify the answer to a match rpc.
-pub fn match_reply(rsp: Result<Envelope, Error>) -> MatchReply {
+/// Classify the answer to a match request.
+pub fn match_reply(rsp: Result<Value, Error>) -> MatchReply {
     match rsp {
-        Ok(env) => match env.json::<MatchResponse>() {
+        Ok(body) => match serde_json::from_value::<MatchResponse>(body) {
             Ok(m) => MatchReply::Matched {
                 outcome: MatchOutcome {
                     at: m.at,

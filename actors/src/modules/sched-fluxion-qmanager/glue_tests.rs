@@ -28,9 +28,7 @@ fn waiters(ids: &[i64]) -> Waiters {
 
 #[test]
 fn match_answers_are_classified() {
-    let req = Envelope::request("sched-fluxion-resource.match", 0, Bytes::new());
-    let ok = req
-        .response_json(&json!({"jobid": 1, "status": "RESERVED", "at": 99, "R": {"version": 1}}));
+    let ok = json!({"jobid": 1, "status": "RESERVED", "at": 99, "R": {"version": 1}});
     match match_reply(Ok(ok)) {
         MatchReply::Matched { outcome, r } => {
             assert!(outcome.reserved);

@@ -6,12 +6,11 @@
 //! flux-sched does through libschedutil.
 
 use actix::prelude::*;
-use bytes::Bytes;
 use flux_proto::types::JobId;
-use flux_proto::{errno, nodeid};
+use flux_proto::errno;
 use serde_json::{Value, json};
 
-use super::{FluxionQmanager, RESOURCE, RETRY};
+use super::{FluxionQmanager, RETRY};
 use crate::modules::sched_protocol::{HELLO_EXCEPTION, hello, raise_unbookable};
 use crate::msg::Log;
 
@@ -90,13 +89,12 @@ impl Handler<Running> for FluxionQmanager {
     type Result = ();
 
     fn handle(&mut self, Running { round, jobs }: Running, ctx: &mut Context<Self>) {
-        let topic = format!("{RESOURCE}.update");
         // All requests go out now and the resource module answers them in order.
         let calls: Vec<_> = jobs
             .into_iter()
             .map(|(id, r)| {
-                let body = json!({ "jobid": id as i64, "R": r }).to_string();
-                (id, self.rpc.call(&topic, nodeid::ANY, Bytes::from(body)))
+                let body = json!({ "jobid": id as i64, "R": r });
+                (id, self.resource_call("update", body))
             })
             .collect();
         let me = ctx.address();
@@ -143,12 +141,7 @@ impl Handler<Booked> for FluxionQmanager {
             raise_unbookable(&self.rpc, id);
         }
         for id in std::mem::take(&mut self.freed_in_hello) {
-            let body = json!({ "jobid": id }).to_string();
-            self.rpc.notify(
-                &format!("{RESOURCE}.cancel"),
-                nodeid::ANY,
-                Bytes::from(body),
-            );
+            self.resource_notify("cancel", json!({ "jobid": id }));
         }
         self.hello = Hello::Done;
         self.kick(ctx);

@@ -27,7 +27,10 @@ use glue::{MatchReply, Waiters, Waiting, match_reply, op_name};
 use hello::Hello;
 
 use crate::broker::Broker;
-use crate::modules::sched_fluxion_resource::{ENODEV, parse_jobspec as matcher_jobspec};
+use crate::broker::local::Find;
+use crate::modules::sched_fluxion_resource::{
+    ENODEV, LOCAL_ENDPOINT, LocalCall, parse_jobspec as matcher_jobspec,
+};
 use crate::modules::sched_protocol::{AllocRequest, Feasibility, JobRef, Prioritize};
 use crate::modules::{ModuleContext, ModuleHandle, RpcClient, handle_common, unknown_method};
 use crate::msg::{Deliver, Log, Route, Stop};
@@ -49,6 +52,10 @@ pub struct FluxionQmanager {
     waiters: Waiters,
     /// The resource module's graph is there (its `notify` stream is open).
     ready: bool,
+    /// The resource module's in-process endpoint, when it offers one (same broker).
+    local: Option<Recipient<LocalCall>>,
+    /// Looking the endpoint up (the graph became ready meanwhile).
+    finding: bool,
     /// A loop is in progress; `dirty` asks for another one after it.
     looping: bool,
     dirty: bool,
@@ -80,6 +87,8 @@ pub fn start(ctx: ModuleContext) -> Result<ModuleHandle, String> {
         queue,
         waiters: Waiters::default(),
         ready: false,
+        local: None,
+        finding: false,
         looping: false,
         dirty: false,
         generation: 0,
@@ -109,6 +118,62 @@ impl FluxionQmanager {
             from: self.name.clone(),
             msg,
         });
+    }
+
+    /// Ask the resource module `method` with `body`: in process when it offered its
+    /// endpoint (see `broker::local`), else by rpc. Every request to it goes the same way,
+    /// so that they stay in order.
+    fn resource_call(
+        &self,
+        method: &'static str,
+        body: Value,
+    ) -> futures::future::LocalBoxFuture<'static, Result<Value, Error>> {
+        match &self.local {
+            Some(endpoint) => {
+                let sent = endpoint.send(LocalCall { method, body });
+                Box::pin(async move {
+                    match sent.await {
+                        Ok(Ok(body)) => Ok(body),
+                        Ok(Err(f)) => Err(Error::rpc(f.errnum, f.reason)),
+                        Err(_) => Err(Error::rpc(errno::ENOSYS, format!("{RESOURCE} is gone"))),
+                    }
+                })
+            }
+            None => {
+                let call = self.rpc.call(
+                    &format!("{RESOURCE}.{method}"),
+                    nodeid::ANY,
+                    Bytes::from(body.to_string()),
+                );
+                Box::pin(async move {
+                    let rsp = call.await?;
+                    match rsp.payload.is_empty() {
+                        true => Ok(json!({})),
+                        false => Ok(rsp.json::<Value>()?),
+                    }
+                })
+            }
+        }
+    }
+
+    /// Tell the resource module `method` with `body`, expecting no answer.
+    fn resource_notify(&self, method: &'static str, body: Value) {
+        match &self.local {
+            Some(endpoint) => endpoint.do_send(LocalCall { method, body }),
+            None => self.rpc.notify(
+                &format!("{RESOURCE}.{method}"),
+                nodeid::ANY,
+                Bytes::from(body.to_string()),
+            ),
+        }
+    }
+
+    /// The graph is there: book the running jobs, then schedule.
+    fn on_ready(&mut self, ctx: &mut Context<Self>) {
+        self.ready = true;
+        self.queue.unblock();
+        self.say_hello(ctx);
+        self.kick(ctx);
     }
 
     fn watch_resource(&mut self, ctx: &mut Context<Self>) {
@@ -142,12 +207,7 @@ impl FluxionQmanager {
         self.dirty = false;
         self.generation += 1;
         for id in self.queue.begin_loop() {
-            let body = json!({ "jobid": id }).to_string();
-            self.rpc.notify(
-                &format!("{RESOURCE}.cancel"),
-                nodeid::ANY,
-                Bytes::from(body),
-            );
+            self.resource_notify("cancel", json!({ "jobid": id }));
         }
         self.step(ctx);
     }
@@ -174,11 +234,7 @@ impl FluxionQmanager {
             .get(&id)
             .map_or(Value::Null, |w| w.jobspec.clone());
         let body = json!({ "jobid": id, "op": op_name(op), "jobspec": jobspec });
-        let call = self.rpc.call(
-            &format!("{RESOURCE}.match"),
-            nodeid::ANY,
-            Bytes::from(body.to_string()),
-        );
+        let call = self.resource_call("match", body);
         let generation = self.generation;
         ctx.spawn(call.into_actor(self).map(move |rsp, act, ctx| {
             if act.looping && act.generation == generation {
@@ -187,7 +243,7 @@ impl FluxionQmanager {
         }));
     }
 
-    fn on_match(&mut self, id: i64, rsp: Result<Envelope, Error>, ctx: &mut Context<Self>) {
+    fn on_match(&mut self, id: i64, rsp: Result<Value, Error>, ctx: &mut Context<Self>) {
         let (result, r, error) = match match_reply(rsp) {
             MatchReply::Matched { outcome, r } => (Ok(outcome), r, None),
             MatchReply::Failed(e) => (Err(e.clone()), Value::Null, Some(e)),
@@ -219,6 +275,7 @@ impl FluxionQmanager {
         }
         self.ready = false;
         self.looping = false;
+        self.local = None;
         // A resource module that comes back may be a new one, with an empty graph.
         self.hello = Hello::Needed;
     }
@@ -231,13 +288,10 @@ impl FluxionQmanager {
         body: Value,
         ctx: &mut Context<Self>,
     ) {
-        let topic = format!("{RESOURCE}.{method}");
-        let call = self
-            .rpc
-            .call(&topic, nodeid::ANY, Bytes::from(body.to_string()));
+        let call = self.resource_call(method, body);
         ctx.spawn(call.into_actor(self).map(move |rsp, act, _| {
             let out = match rsp {
-                Ok(r) => msg.response(r.payload),
+                Ok(body) => msg.response_json(&body),
                 Err(e) if e.errnum() == ENODEV => msg.error_response(errno::ENOSPC, e.to_string()),
                 Err(e) if method == "feasibility" && e.errnum() != errno::EINVAL => {
                     // No graph yet: nothing to say against the job.
@@ -279,12 +333,7 @@ impl FluxionQmanager {
             "sched.free" => {
                 if let Ok(job) = msg.json::<JobRef>() {
                     self.freed_during_hello(job.id as i64);
-                    let body = json!({ "jobid": job.id as i64 }).to_string();
-                    self.rpc.notify(
-                        &format!("{RESOURCE}.cancel"),
-                        nodeid::ANY,
-                        Bytes::from(body),
-                    );
+                    self.resource_notify("cancel", json!({ "jobid": job.id as i64 }));
                     self.kick(ctx);
                 }
             }
@@ -404,11 +453,19 @@ impl Handler<Notified> for FluxionQmanager {
 
     fn handle(&mut self, news: Notified, ctx: &mut Context<Self>) {
         match news {
+            Notified::Changed if self.finding => {}
+            Notified::Changed if self.ready => self.on_ready(ctx),
             Notified::Changed => {
-                self.ready = true;
-                self.queue.unblock();
-                self.say_hello(ctx);
-                self.kick(ctx);
+                // First news of a graph: use the module's in-process endpoint from now on.
+                self.finding = true;
+                let find = self
+                    .broker
+                    .send(Find::<Recipient<LocalCall>>::new(LOCAL_ENDPOINT));
+                ctx.spawn(find.into_actor(self).map(|found, act, ctx| {
+                    act.finding = false;
+                    act.local = found.ok().flatten();
+                    act.on_ready(ctx);
+                }));
             }
             Notified::Ended(why) => {
                 self.lose_resource(why);

@@ -72,7 +72,8 @@ pub struct MatchFailure {
 }
 
 impl MatchFailure {
-    fn new(errnum: i32, reason: impl Into<String>) -> Self {
+    /// A failure with errno `errnum`.
+    pub fn new(errnum: i32, reason: impl Into<String>) -> Self {
         Self {
             errnum,
             reason: reason.into(),

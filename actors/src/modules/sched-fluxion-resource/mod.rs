@@ -31,6 +31,7 @@ pub use matcher::{
 pub use options::{LoadFormat, OptionsError, ResourceOptions};
 
 use crate::broker::Broker;
+use crate::broker::local::{Offer, Withdraw};
 use crate::modules::sched_protocol::{Acquired, follow_acquire};
 use crate::modules::{ModuleContext, ModuleHandle, RpcClient, handle_common, unknown_method};
 use crate::msg::{Deliver, Log, Route, Stop};
@@ -134,6 +135,10 @@ fn malformed(msg: &Envelope, e: impl std::fmt::Display) -> Envelope {
     msg.error_response(errno::EPROTO, format!("malformed request: {e}"))
 }
 
+fn internal(e: impl std::fmt::Display) -> MatchFailure {
+    MatchFailure::new(errno::EINVAL, e.to_string())
+}
+
 fn failure(msg: &Envelope, f: MatchFailure) -> Envelope {
     msg.error_response(f.errnum, f.reason)
 }
@@ -187,64 +192,64 @@ impl FluxionResource {
         if let Some(rsp) = handle_common(&self.name, &self.probe, &msg) {
             return self.send(rsp);
         }
-        let Some(m) = self.matcher.as_mut() else {
-            if method == "notify" {
-                self.watchers.push(msg);
-                return;
+        if method == "notify" {
+            if let Some(m) = &self.matcher {
+                self.send(msg.response_json(&json!({"up": m.up(), "down": m.down()})));
             }
-            return self.send(msg.error_response(errno::EAGAIN, "resource graph not loaded yet"));
+            self.watchers.push(msg);
+            return;
+        }
+        let body = match msg.payload.is_empty() {
+            true => Ok(json!({})),
+            false => msg.json::<Value>(),
         };
-        let rsp = match method {
-            "match" => match msg.json::<MatchRequest>() {
-                Ok(req) => match m.run(&req, now()) {
-                    Ok(body) => msg.response_json(&body),
-                    Err(f) => failure(&msg, f),
-                },
-                Err(e) => malformed(&msg, e),
+        let rsp = match body {
+            Ok(body) => match self.serve(method, body) {
+                Some(Ok(body)) => msg.response_json(&body),
+                Some(Err(f)) => failure(&msg, f),
+                None => unknown_method(&msg),
             },
-            "cancel" => match msg.json::<JobidReq>() {
-                Ok(req) => match m.cancel(req.jobid) {
-                    Ok(()) => msg.response_json(&json!({})),
-                    Err(f) => failure(&msg, f),
-                },
-                Err(e) => malformed(&msg, e),
-            },
-            "update" => match msg.json::<UpdateReq>() {
-                Ok(req) => match m.update(req.jobid, &req.r) {
-                    Ok(()) => msg.response_json(&json!({})),
-                    Err(f) => failure(&msg, f),
-                },
-                Err(e) => malformed(&msg, e),
-            },
-            "feasibility" => match msg.json::<JobspecReq>() {
-                Ok(req) => match m.feasible(&req.jobspec, now()) {
-                    Ok(()) => msg.response_json(&json!({})),
-                    Err(f) => failure(&msg, f),
-                },
-                Err(e) => malformed(&msg, e),
-            },
-            "status" => msg.response_json(&m.status()),
-            "find" => match msg.json::<FindReq>() {
-                Ok(req) => match m.find(&req.criteria) {
-                    Ok(r) => msg.response_json(&json!({ "R": r })),
-                    Err(f) => failure(&msg, f),
-                },
-                Err(e) => malformed(&msg, e),
-            },
-            "info" => msg.response_json(&json!({
+            Err(e) => malformed(&msg, e),
+        };
+        self.send(rsp);
+    }
+
+    /// Serve `method` with `body`, for the rpc and for [`LocalCall`] alike; `None` for a
+    /// method this module does not have.
+    fn serve(&mut self, method: &str, body: Value) -> Option<Result<Value, MatchFailure>> {
+        fn parse<T: serde::de::DeserializeOwned>(body: Value) -> Result<T, MatchFailure> {
+            serde_json::from_value(body)
+                .map_err(|e| MatchFailure::new(errno::EPROTO, format!("malformed request: {e}")))
+        }
+        let Some(m) = self.matcher.as_mut() else {
+            return Some(Err(MatchFailure::new(
+                errno::EAGAIN,
+                "resource graph not loaded yet",
+            )));
+        };
+        let done = |r: Result<(), MatchFailure>| r.map(|()| json!({}));
+        Some(match method {
+            "match" => parse::<MatchRequest>(body).and_then(|req| {
+                m.run(&req, now())
+                    .and_then(|rsp| serde_json::to_value(rsp).map_err(internal))
+            }),
+            "cancel" => parse::<JobidReq>(body).and_then(|req| done(m.cancel(req.jobid))),
+            "update" => parse::<UpdateReq>(body).and_then(|req| done(m.update(req.jobid, &req.r))),
+            "feasibility" => {
+                parse::<JobspecReq>(body).and_then(|req| done(m.feasible(&req.jobspec, now())))
+            }
+            "status" => Ok(m.status()),
+            "find" => parse::<FindReq>(body)
+                .and_then(|req| m.find(&req.criteria))
+                .map(|r| json!({ "R": r })),
+            "info" => Ok(json!({
                 "policy": self.opts.policy_name,
                 "prune-filters": self.opts.traverser.prune_filters,
                 "up": m.up(),
                 "down": m.down(),
             })),
-            "notify" => {
-                let rsp = msg.response_json(&json!({"up": m.up(), "down": m.down()}));
-                self.watchers.push(msg);
-                rsp
-            }
-            _ => unknown_method(&msg),
-        };
-        self.send(rsp);
+            _ => return None,
+        })
     }
 
     /// R from `resource.acquire`: build the graph, or (after a reconnect) take the up set.
@@ -275,6 +280,10 @@ impl Actor for FluxionResource {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
+        self.broker.do_send(Offer {
+            name: LOCAL_ENDPOINT,
+            endpoint: Box::new(ctx.address().recipient::<LocalCall>()),
+        });
         if self.matcher.is_none() {
             self.acquire(ctx);
         }
@@ -291,6 +300,34 @@ impl Handler<Deliver> for FluxionResource {
         } else {
             self.handle_request(msg);
         }
+    }
+}
+
+/// A request served in process (see `broker::local`): `method` as the rpc's, with its
+/// body; the answer is the rpc's body or its error.
+pub struct LocalCall {
+    pub method: &'static str,
+    pub body: Value,
+}
+
+impl Message for LocalCall {
+    type Result = Result<Value, MatchFailure>;
+}
+
+/// The name this module's [`LocalCall`] endpoint is offered under.
+pub const LOCAL_ENDPOINT: &str = NAME;
+
+impl Handler<LocalCall> for FluxionResource {
+    type Result = Result<Value, MatchFailure>;
+
+    fn handle(&mut self, call: LocalCall, _: &mut Context<Self>) -> Self::Result {
+        let _timing = self.probe.handling();
+        self.serve(call.method, call.body).unwrap_or_else(|| {
+            Err(MatchFailure::new(
+                errno::ENOSYS,
+                format!("unknown method {NAME}.{}", call.method),
+            ))
+        })
     }
 }
 
@@ -330,6 +367,7 @@ impl Handler<Stop> for FluxionResource {
     type Result = ();
 
     fn handle(&mut self, _: Stop, ctx: &mut Context<Self>) {
+        self.broker.do_send(Withdraw(LOCAL_ENDPOINT));
         for w in std::mem::take(&mut self.watchers) {
             self.send(w.error_response(errno::ENODATA, "sched-fluxion-resource unloaded"));
         }
