@@ -6,8 +6,8 @@
 //! flux-sched does through libschedutil.
 
 use actix::prelude::*;
-use flux_proto::types::JobId;
 use flux_proto::errno;
+use flux_proto::types::JobId;
 use serde_json::{Value, json};
 
 use super::{FluxionQmanager, RETRY};
