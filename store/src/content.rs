@@ -1,9 +1,11 @@
 //! The content-addressed blob store (RFC 10) on a sled tree: digest -> blob.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use crate::blobref::{Blobref, HashAlg};
 use crate::error::{Result, StoreError};
+use crate::writer::WriteBehind;
 
 /// Name of the sled tree holding blobs, keyed by binary digest.
 const CONTENT_TREE: &str = "content";
@@ -65,12 +67,15 @@ impl Default for ContentConfig {
     }
 }
 
-/// Immutable blobs addressed by their hash. Cloning shares the same database.
+/// Immutable blobs addressed by their hash. Cloning shares the same database (and its
+/// writer thread).
 #[derive(Clone)]
 pub struct ContentStore {
     db: sled::Db,
     blobs: sled::Tree,
     config: ContentConfig,
+    /// The commit path's writes (see `writer`).
+    writer: Arc<WriteBehind>,
 }
 
 impl ContentStore {
@@ -96,6 +101,7 @@ impl ContentStore {
             db: db.clone(),
             blobs: db.open_tree(CONTENT_TREE)?,
             config,
+            writer: WriteBehind::start()?,
         })
     }
 
@@ -157,16 +163,20 @@ impl ContentStore {
         Ok(refs)
     }
 
-    /// Store blobs already hashed and size-checked by the caller (the commit path).
+    /// Store blobs already hashed and size-checked by the caller (the commit path). They
+    /// are written behind, in order with the root records after them; readable at once.
     pub(crate) fn store_hashed(&self, blobs: Vec<(Blobref, Vec<u8>)>) -> Result<()> {
-        if blobs.is_empty() {
-            return Ok(());
-        }
-        let mut batch = sled::Batch::default();
-        for (r, data) in blobs {
-            batch.insert(r.digest(), data);
-        }
-        Ok(self.blobs.apply_batch(batch)?)
+        let blobs = blobs
+            .into_iter()
+            .map(|(r, data)| (r.digest().to_vec(), sled::IVec::from(data)))
+            .collect();
+        self.writer.blobs(&self.blobs, blobs)
+    }
+
+    /// The writer the commit path's other records (namespace roots) go through, so that
+    /// they reach sled after the blobs they name.
+    pub(crate) fn writer(&self) -> &Arc<WriteBehind> {
+        &self.writer
     }
 
     fn check_alg(&self, r: &Blobref) -> Result<()> {
@@ -182,6 +192,9 @@ impl ContentStore {
     /// Load a blob; `ENOENT` if unknown.
     pub fn load(&self, r: &Blobref) -> Result<sled::IVec> {
         self.check_alg(r)?;
+        if let Some(data) = self.writer.pending(r.digest()) {
+            return Ok(data);
+        }
         self.blobs
             .get(r.digest())?
             .ok_or_else(|| StoreError::BlobNotFound(r.to_string()))
@@ -190,16 +203,18 @@ impl ContentStore {
     /// Whether a blob is stored.
     pub fn contains(&self, r: &Blobref) -> Result<bool> {
         self.check_alg(r)?;
-        Ok(self.blobs.contains_key(r.digest())?)
+        Ok(self.writer.pending(r.digest()).is_some() || self.blobs.contains_key(r.digest())?)
     }
 
     /// Number of stored blobs (walks the tree: for stats and tests, not hot paths).
     pub fn count(&self) -> usize {
+        let _ = self.writer.drain();
         self.blobs.len()
     }
 
     /// Make every write so far durable (all trees of the database, KVS roots included).
     pub fn flush(&self) -> Result<()> {
+        self.writer.drain()?;
         self.db.flush()?;
         Ok(())
     }

@@ -59,7 +59,7 @@ impl Kvs {
     /// Open the KVS stored with `content`, restoring every checkpointed namespace, and
     /// creating `primary` (empty) on first use.
     pub fn open(content: ContentStore, config: KvsConfig) -> Result<Kvs> {
-        let roots = RootTable::open(content.db())?;
+        let roots = RootTable::open(content.db(), content.writer().clone())?;
         let namespaces = roots.load_all()?;
         let mut kvs = Kvs {
             tree: TreeStore::with_cache_bytes(

@@ -39,6 +39,7 @@ pub mod sha1;
 pub mod snapshot;
 pub mod tree;
 pub mod txn;
+mod writer;
 
 pub use blobref::{Blobref, HashAlg};
 pub use content::{ContentConfig, ContentStore, open_db};

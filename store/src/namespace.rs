@@ -1,11 +1,13 @@
 //! KVS namespaces: root reference, sequence and owner, checkpointed in a sled tree.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
 use crate::blobref::Blobref;
 use crate::error::{Result, StoreError};
+use crate::writer::WriteBehind;
 
 /// The default namespace.
 pub const PRIMARY: &str = "primary";
@@ -46,15 +48,18 @@ pub fn validate_name(name: &str) -> Result<()> {
     Ok(())
 }
 
-/// The persisted table of namespace records (JSON values keyed by name).
+/// The persisted table of namespace records (JSON values keyed by name). Its writes go
+/// through the content store's writer, after the blobs the roots name.
 pub(crate) struct RootTable {
     tree: sled::Tree,
+    writer: Arc<WriteBehind>,
 }
 
 impl RootTable {
-    pub fn open(db: &sled::Db) -> Result<RootTable> {
+    pub fn open(db: &sled::Db, writer: Arc<WriteBehind>) -> Result<RootTable> {
         Ok(RootTable {
             tree: db.open_tree(ROOTS_TREE)?,
+            writer,
         })
     }
 
@@ -75,14 +80,12 @@ impl RootTable {
     /// Record a namespace's state (durable after the next flush).
     pub fn put(&self, name: &str, ns: &Namespace) -> Result<()> {
         let v = serde_json::to_vec(ns).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        self.tree.insert(name.as_bytes(), v)?;
-        Ok(())
+        self.writer.insert(&self.tree, name.as_bytes(), v)
     }
 
     /// Forget a namespace.
     pub fn remove(&self, name: &str) -> Result<()> {
-        self.tree.remove(name.as_bytes())?;
-        Ok(())
+        self.writer.remove(&self.tree, name.as_bytes())
     }
 }
 
@@ -115,7 +118,8 @@ mod tests {
     #[test]
     fn table_roundtrip() {
         let db = crate::content::open_db(None).unwrap();
-        let t = RootTable::open(&db).unwrap();
+        let writer = WriteBehind::start().unwrap();
+        let t = RootTable::open(&db, writer.clone()).unwrap();
         let ns = Namespace {
             rootref: HashAlg::Sha1.hash(b"r"),
             rootseq: 7,
@@ -125,6 +129,7 @@ mod tests {
         t.put("a", &ns).unwrap();
         t.put("b", &ns).unwrap();
         t.remove("b").unwrap();
+        writer.drain().unwrap();
         let all = t.load_all().unwrap();
         assert_eq!(all.len(), 1);
         assert_eq!(all["a"], ns);

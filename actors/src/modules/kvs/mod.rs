@@ -182,7 +182,8 @@ impl KvsModule {
         if !self.sync.begin(force) {
             return;
         }
-        // Everything journaled so far is in sled's buffers: this flush covers it.
+        // Everything journaled so far has been handed to sled (or to the store's writer,
+        // which the flush drains first): this flush covers it.
         let generation = self.core.rotate_journal();
         let content = self.core.kvs().content().clone();
         let flush = actix_rt::task::spawn_blocking(move || content.flush());
