@@ -171,7 +171,7 @@ impl JobExec {
         let id = JobId(body.id);
         let r = ResourceSet::from_value(body.r).ok();
         let nnodes = r.as_ref().map(|r| r.nnodes() as u64).unwrap_or(1);
-        let spec = Jobspec::from_value(body.jobspec).map_err(|e| e.to_string());
+        let spec = Jobspec::from_validated_value(body.jobspec).map_err(|e| e.to_string());
         let planned = spec
             .as_ref()
             .map_err(Clone::clone)

@@ -424,7 +424,7 @@ impl Handler<Loaded> for JobListActor {
             let text = String::from_utf8_lossy(&bytes);
             match what {
                 Fetch::Jobspec(id) => {
-                    if let Ok(spec) = Jobspec::parse(&text) {
+                    if let Ok(spec) = Jobspec::parse_validated(&text) {
                         self.table.update(id, |job| job.set_jobspec(&spec));
                     }
                 }

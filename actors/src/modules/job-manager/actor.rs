@@ -592,7 +592,7 @@ impl JobManagerActor {
         let mut accepted = 0;
         let mut errors = Vec::new();
         for job in batch.jobs {
-            let jobspec = match Jobspec::parse(&job.jobspec) {
+            let jobspec = match Jobspec::parse_validated(&job.jobspec) {
                 Ok(j) => Arc::new(j),
                 Err(e) => {
                     errors.push(json!({ "id": job.id, "error": e.to_string() }));

@@ -33,7 +33,8 @@ async fn load_job(
     let spec = kvs_jobs::value(rpc, &id.kvs_key("jobspec"))
         .await?
         .ok_or("no jobspec")?;
-    let jobspec = Jobspec::parse(&String::from_utf8_lossy(&spec)).map_err(|e| e.to_string())?;
+    let jobspec =
+        Jobspec::parse_validated(&String::from_utf8_lossy(&spec)).map_err(|e| e.to_string())?;
     let new = NewJob {
         id,
         userid: record.userid.unwrap_or(0) as u32,

@@ -134,7 +134,7 @@ impl SchedSimple {
     fn handle_request(&mut self, msg: Envelope) {
         match msg.topic.as_str() {
             "sched.alloc" => match msg.json::<AllocRequest>() {
-                Ok(req) => match Jobspec::from_value(req.jobspec) {
+                Ok(req) => match Jobspec::from_validated_value(req.jobspec) {
                     Ok(jobspec) => {
                         self.queue
                             .push(req.id, req.priority, Pending { req: msg, jobspec });

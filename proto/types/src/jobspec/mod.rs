@@ -62,6 +62,18 @@ impl Jobspec {
         Ok(js)
     }
 
+    /// A jobspec job-ingest has already validated (the KVS copy, the scheduler and exec
+    /// protocols): decoded straight into the typed form, without the schema walk and the
+    /// V1 checks, which every module after ingest would otherwise repeat.
+    pub fn parse_validated(json: &str) -> Result<Self, JobspecError> {
+        serde_json::from_str(json).map_err(|e| JobspecError::Schema(e.to_string()))
+    }
+
+    /// [`Jobspec::parse_validated`] for a jobspec already decoded as JSON.
+    pub fn from_validated_value(value: Value) -> Result<Self, JobspecError> {
+        serde_json::from_value(value).map_err(|e| JobspecError::Schema(e.to_string()))
+    }
+
     /// Check the V1 restrictions (RFC 25) on an already decoded jobspec.
     pub fn validate(&self) -> Result<(), JobspecError> {
         validate::v1(self)

@@ -38,6 +38,17 @@ fn dependency_uri() {
 }
 
 #[test]
+fn validated_jobspecs_decode_as_parse_does() {
+    for text in [DRY_RUN_N2_N4_C2.to_string(), minimal().to_string()] {
+        let full = Jobspec::parse(&text).unwrap();
+        assert_eq!(Jobspec::parse_validated(&text).unwrap(), full);
+        let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(Jobspec::from_validated_value(value).unwrap(), full);
+    }
+    assert!(Jobspec::parse_validated("{\"version\": 1}").is_err());
+}
+
+#[test]
 fn parse_valid_variants() {
     Jobspec::from_value(minimal()).unwrap();
     let mut v = minimal();
