@@ -354,18 +354,7 @@ impl Handler<Exited> for JobShell {
             status: msg.status,
         });
         if self.pids.is_empty() {
-            return self.finish(ctx);
-        }
-        // Some tasks run, others could not start: they would wait for them (at a PMI
-        // barrier, say) forever. The job ends.
-        if let Some((rank, why)) = self.failed_to_start.take() {
-            self.owner.do_send(ShellEvent::Exception {
-                jobid: self.jobid(),
-                note: format!("task {rank}: start failed: {why}"),
-            });
-        }
-        if let Some(expiration) = self.spec.expiration {
-            self.arm_time_limit(expiration, ctx);
+            self.finish(ctx);
         }
     }
 }

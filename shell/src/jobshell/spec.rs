@@ -183,10 +183,9 @@ pub fn current_rlimits() -> Vec<(String, i64)> {
         .collect()
 }
 
-/// `PMI_process_mapping` for tasks placed in blocks: `(vector,(node,count,ppn),...)`, one
-/// triple per run of consecutive nodes with the same number of tasks.
-pub fn process_mapping(tasks_per_node: &[u32]) -> String {
-    let mut out = String::from("(vector");
+/// Runs of consecutive nodes with the same number of tasks: `(first node, nodes, ppn)`.
+fn blocks(tasks_per_node: &[u32]) -> Vec<(usize, usize, u32)> {
+    let mut out = Vec::new();
     let mut i = 0;
     while i < tasks_per_node.len() {
         let ppn = tasks_per_node[i];
@@ -194,27 +193,29 @@ pub fn process_mapping(tasks_per_node: &[u32]) -> String {
         while j < tasks_per_node.len() && tasks_per_node[j] == ppn {
             j += 1;
         }
-        out.push_str(&format!(",({i},{},{ppn})", j - i));
+        out.push((i, j - i, ppn));
         i = j;
     }
-    out.push(')');
     out
+}
+
+/// `PMI_process_mapping` for tasks placed in blocks: `(vector,(node,count,ppn),...)`, one
+/// triple per run of consecutive nodes with the same number of tasks.
+pub fn process_mapping(tasks_per_node: &[u32]) -> String {
+    let triples: String = blocks(tasks_per_node)
+        .iter()
+        .map(|(node, count, ppn)| format!(",({node},{count},{ppn})"))
+        .collect();
+    format!("(vector{triples})")
 }
 
 /// The RFC 34 task map of block placement: `[[node,count,ppn,1],...]`.
 pub fn taskmap(tasks_per_node: &[u32]) -> String {
-    let mut blocks = Vec::new();
-    let mut i = 0;
-    while i < tasks_per_node.len() {
-        let ppn = tasks_per_node[i];
-        let mut j = i;
-        while j < tasks_per_node.len() && tasks_per_node[j] == ppn {
-            j += 1;
-        }
-        blocks.push(format!("[{i},{},{ppn},1]", j - i));
-        i = j;
-    }
-    format!("[{}]", blocks.join(","))
+    let entries: Vec<String> = blocks(tasks_per_node)
+        .iter()
+        .map(|(node, count, ppn)| format!("[{node},{count},{ppn},1]"))
+        .collect();
+    format!("[{}]", entries.join(","))
 }
 
 #[cfg(test)]
