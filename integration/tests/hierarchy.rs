@@ -5,7 +5,9 @@
 use std::path::Path;
 use std::process::Command;
 
-use flux_integration::{Instance, bin_dir, eventually, stderr, stdout, write_script};
+use flux_integration::{
+    Instance, bin_dir, eventually, output_with_stdin, stderr, stdout, write_script,
+};
 
 /// Wait for the job to be cleaned up.
 fn wait_clean(inst: &Instance, id: &str) {
@@ -482,7 +484,8 @@ fn alloc_without_a_command_gives_a_shell_on_the_terminal() {
     let dir = tempfile::tempdir().unwrap();
     let inst = Instance::start(&[]);
     let flux = bin_dir().join("flux");
-    let mut child = Command::new("script")
+    let mut alloc = Command::new("script");
+    alloc
         .args([
             "-qec",
             &format!("{} alloc -n1", flux.display()),
@@ -491,18 +494,11 @@ fn alloc_without_a_command_gives_a_shell_on_the_terminal() {
         .env("FLUX_URI", inst.uri())
         .env("SHELL", "/bin/sh")
         .env("PATH", format!("{}:/usr/bin:/bin", bin_dir().display()))
-        .current_dir(dir.path())
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write as _;
-    let mut stdin = child.stdin.take().unwrap();
-    stdin
-        .write_all(b"echo level=$(flux getattr instance-level)\nexit 5\n")
-        .unwrap();
-    drop(stdin);
-    let out = child.wait_with_output().unwrap();
+        .current_dir(dir.path());
+    let out = output_with_stdin(
+        &mut alloc,
+        b"echo level=$(flux getattr instance-level)\nexit 5\n",
+    );
     assert_eq!(out.status.code(), Some(5));
     assert!(stdout(&out).contains("level=1"), "{}", stdout(&out));
     assert_eq!(inst.shutdown(), 0);

@@ -6,7 +6,7 @@ use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use flux_integration::{Instance, stderr, stdout};
+use flux_integration::{Instance, output_with_stdin, stderr, stdout};
 
 /// Run `flux ARGS...`, expect failure with a `flux-CMD: ERROR:` message; return stderr.
 fn fails(inst: &Instance, args: &[&str]) -> String {
@@ -87,15 +87,7 @@ fn bad_input_is_a_clear_error_and_writes_nothing() {
     let long = format!("big={}", "x".repeat(300));
     assert!(fails(&inst, &["kvs", "put", &long, "small=1"]).contains("exceeds the limit"));
     fails(&inst, &["kvs", "get", "small"]);
-    let mut store = inst.cmd(&["content", "store"]);
-    let out = store
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::io::Write::write_all(&mut out.stdin.as_ref().unwrap(), &[b'z'; 300]).unwrap();
-    let out = out.wait_with_output().unwrap();
+    let out = output_with_stdin(&mut inst.cmd(&["content", "store"]), &[b'z'; 300]);
     assert!(!out.status.success());
     assert!(
         stderr(&out).contains("flux-content: ERROR:"),
@@ -311,14 +303,7 @@ fn eventlogs() {
 #[test]
 fn content_store_and_load() {
     let inst = Instance::start(&[]);
-    let mut child = inst
-        .cmd(&["content", "store"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::io::Write::write_all(&mut child.stdin.take().unwrap(), b"foo\n").unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = output_with_stdin(&mut inst.cmd(&["content", "store"]), b"foo\n");
     // What sha1sum prints for "foo\n".
     assert_eq!(
         stdout(&out),

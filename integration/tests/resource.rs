@@ -1,10 +1,7 @@
 //! The resource module and `flux resource` / `flux R`: R from a file, from hwloc (host,
 //! XML, `HWLOC_XMLFILE`), several brokers, drain/undrain, output shapes and bad input.
 
-use std::io::Write;
-use std::process::Stdio;
-
-use flux_integration::{Instance, bin_dir, flux, flux_cmd, stderr, stdout};
+use flux_integration::{Instance, bin_dir, flux, flux_cmd, output_with_stdin, stderr, stdout};
 
 fn data(name: &str) -> String {
     flux_integration::test_data(name)
@@ -281,14 +278,7 @@ fn r_encode_and_decode() {
         ),
         (&["R", "decode", "--nodelist"][..], "n[0-3]\n"),
     ] {
-        let mut child = flux_cmd()
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child.stdin.take().unwrap().write_all(r.as_bytes()).unwrap();
-        let out = child.wait_with_output().unwrap();
+        let out = output_with_stdin(flux_cmd().args(args), r.as_bytes());
         assert_eq!(stdout(&out), want, "{args:?}");
     }
     let out = flux(&["R", "encode", "-r", "0-1", "-H", "a"]);

@@ -1,7 +1,7 @@
 //! What the job shell puts around a task: CPU affinity, GPU variables, the per-node
 //! temporary directory, pseudo-terminals, and shell options checked at submit.
 
-use flux_integration::{Instance, bin_dir, stderr, stdout};
+use flux_integration::{Instance, bin_dir, output_with_stdin, stderr, stdout};
 
 /// The CPUs this test (and the broker it starts) may run on.
 fn my_cpus() -> Vec<usize> {
@@ -113,21 +113,11 @@ fn pty_interactive_attaches_the_terminal_of_flux_run() {
         "{} run -o pty.interactive sh -c 'read x; echo got $x'",
         bin_dir().join("flux").display()
     );
-    let mut child = std::process::Command::new("script")
+    let mut script = std::process::Command::new("script");
+    script
         .args(["-qec", &run, "/dev/null"])
-        .env("FLUX_URI", inst.uri())
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"typed\n\x04")
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+        .env("FLUX_URI", inst.uri());
+    let out = output_with_stdin(&mut script, b"typed\n\x04");
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains("got typed"), "{}", stdout(&out));
     assert_eq!(inst.shutdown(), 0);

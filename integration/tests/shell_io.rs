@@ -2,27 +2,12 @@
 //! stdin forwarded by `flux run` to chosen ranks, line buffering and `--unbuffered`, the
 //! output of 1,000 tasks, and a task flooding stdout.
 
-use std::io::Write;
-use std::process::Stdio;
-
-use flux_integration::{Instance, stdout};
+use flux_integration::{Instance, output_with_stdin, stderr, stdout};
 
 /// `flux run ARGS` with `input` on its stdin.
 fn run_with_stdin(inst: &Instance, args: &[&str], input: &str) -> String {
-    let mut child = inst
-        .cmd(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success());
+    let out = output_with_stdin(&mut inst.cmd(args), input.as_bytes());
+    assert!(out.status.success(), "{}", stderr(&out));
     stdout(&out)
 }
 
