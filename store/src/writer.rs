@@ -114,9 +114,10 @@ impl WriteBehind {
                 pending.insert(digest.clone(), (*seq, data.clone()));
             }
         }
-        sender
-            .send(job)
-            .map_err(|_| StoreError::Invalid("the kvs writer has stopped".into()))
+        sender.send(job).map_err(|_| {
+            fail(&self.shared, "the writer thread is gone".into());
+            StoreError::Invalid("the kvs writer has stopped".into())
+        })
     }
 
     /// Write `blobs` (digest, data) into `tree`; readable through [`Self::pending`] at once.
@@ -186,7 +187,25 @@ impl Drop for WriteBehind {
     }
 }
 
+/// Records a failure (and wakes drains) if the writer thread ends by panicking, so that a
+/// flush reports it instead of waiting for writes that will never come.
+struct PanicGuard<'a>(&'a Shared);
+
+impl Drop for PanicGuard<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            fail(self.0, "the writer thread panicked".into());
+        }
+    }
+}
+
+fn fail(shared: &Shared, why: String) {
+    lock(&shared.progress).error.get_or_insert(why);
+    shared.applied.notify_all();
+}
+
 fn run(rx: Receiver<Job>, shared: &Shared) {
+    let _guard = PanicGuard(shared);
     while let Ok(job) = rx.recv() {
         let seq = job.seq();
         let done = match job {
@@ -212,14 +231,15 @@ fn run(rx: Receiver<Job>, shared: &Shared) {
             } => tree.insert(key, value).map(|_| ()),
             Job::Remove { tree, key, .. } => tree.remove(key).map(|_| ()),
         };
-        let mut p = lock(&shared.progress);
-        match done {
-            Ok(()) => p.applied = seq,
-            // Blobs that failed stay readable from `pending`; the next drain reports it.
-            Err(e) => {
-                p.error.get_or_insert_with(|| e.to_string());
-            }
+        if let Err(e) = done {
+            // Applying what follows could put a root in sled whose blobs are not: stop.
+            // Blobs not written stay readable from `pending`; every drain reports the
+            // error, so nothing more is acknowledged as flushed until a restart, whose
+            // journal replay rebuilds what sled lacks.
+            fail(shared, e.to_string());
+            return;
         }
+        lock(&shared.progress).applied = seq;
         shared.applied.notify_all();
     }
 }
