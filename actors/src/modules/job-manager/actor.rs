@@ -230,9 +230,6 @@ impl JobManagerActor {
                 Effect::Inactive(id) => self.wake_waiters(id),
             }
         }
-        if !self.deferred.is_empty() {
-            self.release_deferred(ctx);
-        }
         if self.queue.has_waiters() {
             let running = self.core.select(None, |s| s.is_running()).len();
             for rsp in self.queue.settle(self.core.active_count(), running) {
@@ -467,6 +464,11 @@ impl JobManagerActor {
         let mut out = Vec::new();
         let t = now();
         let rsp = match msg.topic.as_str() {
+            // Only job-ingest, which validated the jobspecs, may hand jobs over.
+            "job-manager.submit" if !msg.is_owner() => Some(msg.error_response(
+                errno::EPERM,
+                "only the instance owner may submit to the job manager directly",
+            )),
             "job-manager.submit" => match msg.json::<SubmitBatch>() {
                 Err(e) => {
                     Some(msg.error_response(errno::EPROTO, format!("malformed request: {e}")))
@@ -568,7 +570,10 @@ impl JobManagerActor {
             }
             t if t.starts_with("job-manager.queue-") => {
                 let running = self.core.select(None, |s| s.is_running()).len();
-                self.queue.handle(&msg, self.core.active_count(), running)
+                let rsp = self.queue.handle(&msg, self.core.active_count(), running);
+                // A queue may have started: send what it held back.
+                self.release_deferred(ctx);
+                rsp
             }
             _ if msg.is_noresponse() => None,
             _ => Some(

@@ -95,9 +95,10 @@ impl QueueState {
         }
     }
 
-    /// Whether jobs of `queue` are scheduled now.
+    /// Whether jobs of `queue` are scheduled now. A queue with no switches (a job from
+    /// before the configuration changed) is not held: the scheduler decides about it.
     pub fn sched_started(&self, queue: Option<&str>) -> bool {
-        self.switches(queue).is_some_and(|s| s.sched_started)
+        self.switches(queue).is_none_or(|s| s.sched_started)
     }
 
     /// The queues a request names: one, or all of them (`all`, or the anonymous queue).
