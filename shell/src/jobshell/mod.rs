@@ -323,16 +323,17 @@ impl Actor for JobShell {
         for (local, rank) in tasks.into_iter().enumerate() {
             self.start_task(local, rank, ctx);
         }
-        if self.pids.is_empty() {
-            return self.finish(ctx);
-        }
-        // Some tasks run, others could not start: they would wait for them (at a PMI
-        // barrier, say) forever. The job ends.
-        if let Some((rank, why)) = self.failed_to_start.take() {
+        // Some tasks run (here or in other shells), others could not start: the running
+        // ones would wait for them (at a PMI barrier, say) forever. The job ends.
+        let others_run = !self.pids.is_empty() || self.spec.nshells > 1;
+        if let Some((rank, why)) = self.failed_to_start.take().filter(|_| others_run) {
             self.owner.do_send(ShellEvent::Exception {
                 jobid: self.jobid(),
                 note: format!("task {rank}: start failed: {why}"),
             });
+        }
+        if self.pids.is_empty() {
+            return self.finish(ctx);
         }
         if let Some(expiration) = self.spec.expiration {
             self.arm_time_limit(expiration, ctx);

@@ -112,10 +112,13 @@ impl CpuAffinity {
 fn cpu_list(text: &str) -> Option<Vec<usize>> {
     let mut out = Vec::new();
     for part in text.split(',') {
-        match part.split_once('-') {
-            Some((a, b)) => out.extend(a.trim().parse::<usize>().ok()?..=b.trim().parse().ok()?),
-            None => out.push(part.trim().parse().ok()?),
+        let (a, b) = part.split_once('-').unwrap_or((part, part));
+        let (a, b): (usize, usize) = (a.trim().parse().ok()?, b.trim().parse().ok()?);
+        // A cpu_set_t holds CPU_SETSIZE CPUs; a reversed range is a typo, not empty.
+        if a > b || b >= libc::CPU_SETSIZE as usize {
+            return None;
         }
+        out.extend(a..=b);
     }
     Some(out)
 }
@@ -215,6 +218,9 @@ mod tests {
             CpuAffinity::parse("map:0-1;3"),
             Some(CpuAffinity::Map(vec![vec![0, 1], vec![3]]))
         );
+        // Beyond what a cpu_set_t holds, or reversed: refused, not a broker panic.
+        assert_eq!(CpuAffinity::parse("map:5000"), None);
+        assert_eq!(CpuAffinity::parse("map:3-1"), None);
         let cpus = [0, 1, 2, 3];
         assert_eq!(
             CpuAffinity::PerTask.assign(&cpus, 2),

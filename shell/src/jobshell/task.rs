@@ -149,8 +149,8 @@ pub(super) fn spawn(
     if let Some(cpus) = cpus {
         // SAFETY: the set is plain data, zeroed then filled here before the fork.
         let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
-        for cpu in cpus {
-            // SAFETY: CPU_SET only writes inside the set; cpus come from sched_getaffinity.
+        for cpu in cpus.iter().filter(|c| **c < libc::CPU_SETSIZE as usize) {
+            // SAFETY: CPU_SET only writes inside the set, and `cpu` is below its size.
             unsafe { libc::CPU_SET(*cpu, &mut set) };
         }
         // SAFETY: between fork and exec only sched_setaffinity runs (a system call) on
