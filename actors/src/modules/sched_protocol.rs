@@ -126,23 +126,30 @@ pub fn follow_acquire(rpc: &mut super::RpcClient, to: actix::Recipient<Acquired>
     });
 }
 
-/// RFC 27 hello: the jobs holding resources, `(id, R)`, as the job manager lists them
-/// (none if it cannot answer).
-pub fn hello(rpc: &super::RpcClient) -> impl Future<Output = Vec<(u64, Value)>> + use<> {
+/// RFC 27 hello: the jobs holding resources, `(id, R)`, as the job manager lists them.
+/// No job manager (ENOSYS) means no running jobs; any other failure is an error, for the
+/// caller to retry: scheduling over jobs it does not know of would hand out their cores.
+pub fn hello(
+    rpc: &super::RpcClient,
+) -> impl Future<Output = Result<Vec<(u64, Value)>, String>> + use<> {
     let call = rpc.call(
         "job-manager.sched-hello",
         flux_proto::nodeid::ANY,
         bytes::Bytes::from_static(b"{}"),
     );
     async move {
-        let Ok(rsp) = call.await else {
-            return Vec::new();
+        let rsp = match call.await {
+            Ok(rsp) => rsp,
+            Err(e) if e.errnum() == flux_proto::errno::ENOSYS => return Ok(Vec::new()),
+            Err(e) => return Err(format!("job-manager.sched-hello: {e}")),
         };
-        rsp.json::<Value>()
-            .ok()
-            .and_then(|v| v.get("jobs").cloned())
-            .and_then(|j| serde_json::from_value(j).ok())
-            .unwrap_or_default()
+        #[derive(serde::Deserialize)]
+        struct Jobs {
+            jobs: Vec<(u64, Value)>,
+        }
+        rsp.json::<Jobs>()
+            .map(|j| j.jobs)
+            .map_err(|e| format!("job-manager.sched-hello: {e}"))
     }
 }
 

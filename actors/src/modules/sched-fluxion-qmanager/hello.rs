@@ -33,7 +33,7 @@ pub enum Hello {
 #[rtype(result = "()")]
 struct Running {
     round: u64,
-    jobs: Vec<(u64, Value)>,
+    jobs: Result<Vec<(u64, Value)>, String>,
 }
 
 /// The bookings of hello `round` are over.
@@ -69,6 +69,16 @@ impl FluxionQmanager {
         });
     }
 
+    /// Ask again a moment later (while the graph is still there).
+    fn retry_hello(&mut self, ctx: &mut Context<Self>) {
+        self.hello = Hello::Needed;
+        ctx.run_later(RETRY, |act, ctx| {
+            if act.ready {
+                act.say_hello(ctx);
+            }
+        });
+    }
+
     /// A job freed while the hello runs may be booked after its free: free it again.
     pub(super) fn freed_during_hello(&mut self, id: i64) {
         if self.hello == Hello::InProgress {
@@ -89,6 +99,16 @@ impl Handler<Running> for FluxionQmanager {
     type Result = ();
 
     fn handle(&mut self, Running { round, jobs }: Running, ctx: &mut Context<Self>) {
+        if self.hello != Hello::InProgress || round != self.hello_round {
+            return; // a round the resource module's departure abandoned
+        }
+        let jobs = match jobs {
+            Ok(jobs) => jobs,
+            Err(why) => {
+                self.log_err(format!("hello: {why}; asking again"));
+                return self.retry_hello(ctx);
+            }
+        };
         // All requests go out now and the resource module answers them in order.
         let calls: Vec<_> = jobs
             .into_iter()
@@ -124,14 +144,10 @@ impl Handler<Booked> for FluxionQmanager {
             return;
         }
         if booked.lost {
-            // What was booked stays booked (bookings are idempotent): ask again later.
-            self.hello = Hello::Needed;
-            ctx.run_later(RETRY, |act, ctx| {
-                if act.ready {
-                    act.say_hello(ctx);
-                }
-            });
-            return;
+            // What was booked stays booked (bookings are idempotent): ask again later,
+            // by rpc should the module's in-process endpoint be the one that is gone.
+            self.local = None;
+            return self.retry_hello(ctx);
         }
         for (id, why) in booked.refused {
             let job = JobId(id);

@@ -75,7 +75,11 @@ pub fn start(ctx: ModuleContext) -> Result<ModuleHandle, String> {
     let opts = options::parse(ctx.args_with_conf()).map_err(fail)?;
     let config = opts.config;
     let queue = match ctx.conf.queue_names() {
-        names if names.is_empty() => Queues::anonymous(config),
+        names if names.is_empty() => {
+            // Per-queue settings without queues name queues that do not exist.
+            opts.queues(&names).map_err(fail)?;
+            Queues::anonymous(config)
+        }
         names => Queues::named(opts.queues(&names).map_err(fail)?),
     };
     let addr = FluxionQmanager {
@@ -276,6 +280,8 @@ impl FluxionQmanager {
         self.ready = false;
         self.looping = false;
         self.local = None;
+        // A lookup still out is for the module that went away.
+        self.finding = false;
         // A resource module that comes back may be a new one, with an empty graph.
         self.hello = Hello::Needed;
     }
@@ -462,6 +468,9 @@ impl Handler<Notified> for FluxionQmanager {
                     .broker
                     .send(Find::<Recipient<LocalCall>>::new(LOCAL_ENDPOINT));
                 ctx.spawn(find.into_actor(self).map(|found, act, ctx| {
+                    if !act.finding {
+                        return; // the module went away meanwhile
+                    }
                     act.finding = false;
                     act.local = found.ok().flatten();
                     act.on_ready(ctx);

@@ -46,7 +46,7 @@ pub enum LoadFormat {
     Jgf,
     /// A GRUG GraphML recipe (only with `load-file`).
     Grug,
-    /// One machine's hwloc XML topology (only with `load-file`), read as rank 0.
+    /// One machine's hwloc XML topology, read as rank 0: `load-file`, else this machine's.
     Hwloc,
 }
 

@@ -37,6 +37,8 @@ pub struct SchedSimple {
     waiting_feasibility: Vec<Envelope>,
     /// `resource.acquire` failed and is being retried.
     acquire_failed: bool,
+    /// The running jobs' resources are claimed (RFC 27 hello): scheduling may begin.
+    hello_done: bool,
     /// Allocations by job id (to free by id when R is not given back).
     allocated: std::collections::HashMap<u64, ResourceSet>,
 }
@@ -53,6 +55,7 @@ pub fn start(ctx: ModuleContext) -> Result<ModuleHandle, String> {
         queue: AllocQueue::default(),
         allocated: Default::default(),
         acquire_failed: false,
+        hello_done: false,
         waiting_feasibility: Vec::new(),
     }
     .start();
@@ -62,7 +65,7 @@ pub fn start(ctx: ModuleContext) -> Result<ModuleHandle, String> {
 /// The allocations of jobs already running when this scheduler started (RFC 27 hello).
 #[derive(Message)]
 #[rtype(result = "()")]
-struct Running(Vec<(u64, Value)>);
+struct Running(Result<Vec<(u64, Value)>, String>);
 
 fn invalid(msg: &Envelope, e: impl std::fmt::Display) -> Envelope {
     msg.error_response(errno::EPROTO, format!("malformed request: {e}"))
@@ -89,6 +92,7 @@ impl SchedSimple {
     /// Ask the job manager which jobs hold resources already (RFC 27 hello), so that a
     /// scheduler loaded while jobs run does not hand their resources out again.
     fn hello(&mut self, ctx: &mut Context<Self>) {
+        self.hello_done = false;
         let jobs = hello(&self.rpc);
         let me = ctx.address();
         actix::spawn(async move { me.do_send(Running(jobs.await)) });
@@ -96,7 +100,7 @@ impl SchedSimple {
 
     /// Allocate from the head of the queue until one does not fit (first come, first served).
     fn schedule(&mut self) {
-        let Some(pool) = self.pool.as_mut() else {
+        let Some(pool) = self.pool.as_mut().filter(|_| self.hello_done) else {
             return;
         };
         let mut replies = Vec::new();
@@ -287,7 +291,16 @@ impl Handler<Acquired> for SchedSimple {
 impl Handler<Running> for SchedSimple {
     type Result = ();
 
-    fn handle(&mut self, Running(jobs): Running, _: &mut Context<Self>) {
+    fn handle(&mut self, Running(jobs): Running, ctx: &mut Context<Self>) {
+        let jobs = match jobs {
+            Ok(jobs) => jobs,
+            Err(why) => {
+                // Scheduling over jobs it does not know of would hand out their cores.
+                self.log(format!("hello: {why}; asking again"));
+                ctx.run_later(std::time::Duration::from_secs(1), |act, ctx| act.hello(ctx));
+                return;
+            }
+        };
         let Some(pool) = self.pool.as_mut() else {
             return;
         };
@@ -305,6 +318,7 @@ impl Handler<Running> for SchedSimple {
             self.log(format!("hello: job {id}: invalid R: {why}"));
             raise_unbookable(&self.rpc, id);
         }
+        self.hello_done = true;
         self.schedule();
     }
 }
