@@ -90,6 +90,9 @@ fn flux_run_forwards_stdin_to_chosen_ranks() {
         sorted(&out),
         ["0: end", "1: end", "1: x", "2: end", "3: end", "3: x"]
     );
+    // `--input=all` is the default spelled out, not a file named `all`.
+    let out = run_with_stdin(&inst, &["run", "-n2", "--input=all", "-l", "cat"], "y\n");
+    assert_eq!(sorted(&out), ["0: y", "1: y"]);
     assert_eq!(inst.shutdown(), 0);
 }
 

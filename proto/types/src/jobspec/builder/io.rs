@@ -32,11 +32,11 @@ impl ShellFlags {
         if let Some(taskmap) = &self.taskmap {
             js.set_shell_option("taskmap", taskmap.clone())?;
         }
-        // An idset names the ranks that get stdin (handled by attach), not a file.
+        // An idset (or `all`) names the ranks that get stdin (handled by attach), not a file.
         if let Some(input) = self
             .input
             .as_deref()
-            .filter(|i| i.parse::<IdSet>().is_err())
+            .filter(|i| *i != "all" && i.parse::<IdSet>().is_err())
         {
             js.set_shell_option("input.stdin", file(input))?;
         }

@@ -288,6 +288,7 @@ fn builder_shell_flags() {
         opts(JobspecBuilder::new(["a"]).output("kvs").input("0-1")),
         json!({})
     );
+    assert_eq!(opts(JobspecBuilder::new(["a"]).input("all")), json!({}));
     assert_eq!(
         opts(JobspecBuilder::new(["a"]).unbuffered(true)),
         json!({"output": {"stdout": {"buffer": {"type": "none"}}, "stderr": {"buffer": {"type": "none"}},
