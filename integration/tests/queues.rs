@@ -96,6 +96,10 @@ fn queues_confine_and_switch(inst: &Instance) {
         ]),
         "node0\n"
     );
+    assert_eq!(
+        inst.ok(&["resource", "info", "-q", "debug"]),
+        "1 Nodes, 2 Cores, 0 GPUs\n"
+    );
     // Each queue runs on its own node; no queue means the default one.
     assert_eq!(rank_of(inst, &[]), "1");
     assert_eq!(rank_of(inst, &["-q", "debug"]), "0");

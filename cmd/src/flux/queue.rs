@@ -4,9 +4,8 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use anyhow::{Context as _, bail};
-use flux_actors::broker::Conf;
-use flux_actors::modules::job_ingest::policy::{Policy, SizeLimits};
+use anyhow::bail;
+use flux_actors::modules::job_ingest::policy::SizeLimits;
 use flux_proto::Handle;
 use serde::Deserialize;
 use serde_json::{Value as Json, json};
@@ -213,11 +212,18 @@ pub async fn run(cmd: Command) -> anyhow::Result<i32> {
 async fn wait(h: &Handle, method: &str, w: &Wait) -> anyhow::Result<i32> {
     let (topic, empty) = (format!("job-manager.queue-{method}"), json!({}));
     let call = h.rpc_json::<_, Json>(&topic, &empty);
-    match &w.timeout {
+    let timeout = match &w.timeout {
         Some(t) => {
             let secs = flux_proto::types::fsd::parse(t)
                 .map_err(|e| anyhow::anyhow!("invalid --timeout: {e}"))?;
-            tokio::time::timeout(Duration::from_secs_f64(secs), call)
+            // `inf` (or anything a Duration cannot hold) means no timeout.
+            Duration::try_from_secs_f64(secs).ok()
+        }
+        None => None,
+    };
+    match timeout {
+        Some(limit) => {
+            tokio::time::timeout(limit, call)
                 .await
                 .map_err(|_| anyhow::anyhow!("timeout waiting for the queue to {method}"))??;
         }
@@ -313,9 +319,7 @@ fn size_limits(queue: Option<&SizeLimits>, general: &SizeLimits) -> [Option<u64>
 }
 
 async fn list(h: &Handle, args: &List) -> anyhow::Result<i32> {
-    let conf: Json = h.rpc_json("config.get", &json!({})).await?;
-    let conf = Conf::from_json(conf).context("config.get: not a table")?;
-    let policy = Policy::from_conf(&conf)?;
+    let policy = util::instance_policy(h).await?;
     let mut queues = statuses(h, None).await?;
     if let Some(only) = &args.queue {
         let wanted: Vec<&str> = only.split(',').collect();

@@ -80,3 +80,15 @@ pub fn username(uid: u32) -> String {
         .to_string_lossy()
         .into_owned()
 }
+
+/// The instance's queues and job policy, from its configuration (`config.get`).
+pub async fn instance_policy(
+    h: &Handle,
+) -> anyhow::Result<flux_actors::modules::job_ingest::policy::Policy> {
+    let conf: serde_json::Value = h.rpc_json("config.get", &serde_json::json!({})).await?;
+    let conf = flux_actors::broker::Conf::from_json(conf)
+        .ok_or_else(|| anyhow::anyhow!("config.get: the configuration is not a table"))?;
+    Ok(flux_actors::modules::job_ingest::policy::Policy::from_conf(
+        &conf,
+    )?)
+}

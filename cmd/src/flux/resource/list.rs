@@ -3,8 +3,6 @@
 use std::collections::{BTreeMap, HashMap};
 
 use anyhow::Result;
-use flux_actors::broker::Conf;
-use flux_actors::modules::job_ingest::policy::Policy;
 use flux_proto::Handle;
 use flux_proto::types::{IdSet, ResourceSet};
 
@@ -91,10 +89,17 @@ async fn select(
 ) -> Result<Vec<(String, ResourceSet)>> {
     let states = parse_states(args.states.as_deref().unwrap_or(default_states), VALID)?;
     let snap = Snapshot::fetch(h).await?;
-    let include = match &args.include {
+    let mut include = match &args.include {
         Some(targets) => Some(resolve(&snap.all, targets)?),
         None => None,
     };
+    if let Some(wanted) = &args.queue {
+        let ranks = queue_ranks(&snap.all, &queues(h).await?, wanted)?;
+        include = Some(match include {
+            Some(inc) => inc.intersection(&ranks),
+            None => ranks,
+        });
+    }
     Ok(states
         .into_iter()
         .map(|state| {
@@ -136,11 +141,6 @@ pub async fn list(h: &Handle, args: Args) -> Result<i32> {
     let selected = select(h, &args, "free,allocated,down").await?;
     let queues = queues(h).await?;
     let wanted: Option<Vec<&str>> = args.queue.as_deref().map(|q| q.split(',').collect());
-    if let Some(wanted) = &wanted
-        && let Some(q) = wanted.iter().find(|q| !queues.contains_key(**q))
-    {
-        anyhow::bail!("queue '{q}' does not exist");
-    }
     let mut rows = Vec::new();
     for (state, r) in &selected {
         let groups: Vec<_> = split(r, &queues)
@@ -164,14 +164,36 @@ pub async fn list(h: &Handle, args: Args) -> Result<i32> {
 
 /// The configured queues and the properties each requires (none: no named queues).
 async fn queues(h: &Handle) -> Result<BTreeMap<String, Vec<String>>> {
-    let conf: serde_json::Value = h.rpc_json("config.get", &serde_json::json!({})).await?;
-    let conf = Conf::from_json(conf).unwrap_or_default();
-    let policy = Policy::from_conf(&conf)?;
-    Ok(policy
+    Ok(crate::util::instance_policy(h)
+        .await?
         .queues
         .into_iter()
         .map(|(name, q)| (name, q.requires))
         .collect())
+}
+
+/// The ranks of the queues `wanted` (comma-separated): those with every property a queue
+/// requires.
+fn queue_ranks(
+    all: &ResourceSet,
+    queues: &BTreeMap<String, Vec<String>>,
+    wanted: &str,
+) -> Result<IdSet> {
+    let mut ranks = IdSet::new();
+    for name in wanted.split(',') {
+        let requires = queues
+            .get(name)
+            .ok_or_else(|| anyhow::anyhow!("queue '{name}' does not exist"))?;
+        ranks = ranks.union(&ranks_requiring(all, requires));
+    }
+    Ok(ranks)
+}
+
+/// The ranks of `r` with every property in `requires`.
+fn ranks_requiring(r: &ResourceSet, requires: &[String]) -> IdSet {
+    requires.iter().fold(r.ranks(), |acc, p| {
+        acc.intersection(&r.ranks_with_property(p))
+    })
 }
 
 /// The rows of one state: a row per queue (its nodes are those with every property the
@@ -186,10 +208,10 @@ fn split(
         return queues
             .iter()
             .map(|(name, requires)| {
-                let mine = requires.iter().fold(ranks.clone(), |acc, p| {
-                    acc.intersection(&r.ranks_with_property(p))
-                });
-                (Some(name.clone()), r.copy_ranks(&mine))
+                (
+                    Some(name.clone()),
+                    r.copy_ranks(&ranks_requiring(r, requires)),
+                )
             })
             .filter(|(_, r)| !r.is_empty())
             .collect();
