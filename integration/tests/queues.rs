@@ -127,7 +127,10 @@ fn queues_confine_and_switch(inst: &Instance) {
     );
 
     // Stopping one queue holds its jobs, not the other queue's.
-    inst.ok(&["queue", "stop", "debug", "for", "tests"]);
+    assert_eq!(
+        inst.ok(&["queue", "stop", "debug", "for", "tests"]),
+        "debug: Scheduling is stopped: for tests\n"
+    );
     assert_eq!(
         inst.ok(&["queue", "status"]),
         "batch: Job submission is enabled\nbatch: Scheduling is started\n\
@@ -239,6 +242,6 @@ fn the_anonymous_queue_takes_the_older_command_forms() {
     );
     let err = failure(&inst, &["queue", "stop", "-q", "batch"]);
     assert!(err.contains("no queues are configured"), "{err}");
-    inst.ok(&["queue", "enable"]);
+    assert_eq!(inst.ok(&["queue", "enable", "--quiet"]), "");
     assert_eq!(inst.ok(&["run", "echo", "hi"]), "hi\n");
 }

@@ -118,7 +118,15 @@ async fn statuses(h: &Handle, name: Option<&str>) -> anyhow::Result<Vec<Status>>
     Ok(rsp.queues)
 }
 
-fn print_status(queues: &[Status]) {
+/// Which of a queue's switches to print.
+#[derive(Clone, Copy, PartialEq)]
+enum Show {
+    Both,
+    Submission,
+    Scheduling,
+}
+
+fn print_status(queues: &[Status], show: Show) {
     for q in queues {
         let prefix = q
             .name
@@ -126,28 +134,26 @@ fn print_status(queues: &[Status]) {
             .map(|n| format!("{n}: "))
             .unwrap_or_default();
         let line = |on: bool, yes: &str, no: &str, reason: &str| match (on, reason) {
-            (true, _) => format!("{prefix}{yes}"),
-            (false, "") => format!("{prefix}{no}"),
-            (false, r) => format!("{prefix}{no}: {r}"),
+            (true, _) => println!("{prefix}{yes}"),
+            (false, "") => println!("{prefix}{no}"),
+            (false, r) => println!("{prefix}{no}: {r}"),
         };
-        println!(
-            "{}",
+        if show != Show::Scheduling {
             line(
                 q.enable,
                 "Job submission is enabled",
                 "Job submission is disabled",
-                &q.disable_reason
-            )
-        );
-        println!(
-            "{}",
+                &q.disable_reason,
+            );
+        }
+        if show != Show::Submission {
             line(
                 q.start,
                 "Scheduling is started",
                 "Scheduling is stopped",
-                &q.stop_reason
-            )
-        );
+                &q.stop_reason,
+            );
+        }
     }
 }
 
@@ -170,14 +176,14 @@ fn queue_and_reason(args: &WithReason, queues: &[Status]) -> (Option<String>, St
 
 pub async fn run(cmd: Command) -> anyhow::Result<i32> {
     let h = util::connect().await?;
-    let (method, body) = match &cmd {
+    let (method, body, quiet) = match &cmd {
         Command::List(args) => return list(&h, args).await,
         Command::Drain(w) => return wait(&h, "drain", w).await,
         Command::Idle(w) => return wait(&h, "idle", w).await,
         Command::Status(s) => {
             let name = s.queue.as_deref().or(s.name.as_deref());
             if !s.quiet {
-                print_status(&statuses(&h, name).await?);
+                print_status(&statuses(&h, name).await?, Show::Both);
             }
             return Ok(0);
         }
@@ -188,7 +194,7 @@ pub async fn run(cmd: Command) -> anyhow::Result<i32> {
                 "start"
             };
             let name = s.queue.clone().or(s.name.clone());
-            (method, json!({ "name": name, "all": s.all }))
+            (method, json!({ "name": name, "all": s.all }), s.quiet)
         }
         Command::Disable(r) | Command::Stop(r) => {
             let method = if matches!(cmd, Command::Disable(_)) {
@@ -200,12 +206,21 @@ pub async fn run(cmd: Command) -> anyhow::Result<i32> {
             (
                 method,
                 json!({ "name": name, "all": r.all, "reason": reason }),
+                r.quiet,
             )
         }
     };
-    let _: Json = h
+    // Like flux-core, say what the queues are now (unless --quiet).
+    let rsp: Statuses = h
         .rpc_json(&format!("job-manager.queue-{method}"), &body)
         .await?;
+    if !quiet {
+        let show = match method {
+            "enable" | "disable" => Show::Submission,
+            _ => Show::Scheduling,
+        };
+        print_status(&rsp.queues, show);
+    }
     Ok(0)
 }
 
