@@ -226,6 +226,18 @@ fn proxy_reaches_a_running_child_instance() {
         &["proxy", &path, "flux", "getattr", "instance-level"],
     );
     assert_eq!(level, "2\n");
+    // Just started, its broker perhaps not up yet: proxy waits for the instance.
+    let batch = inst.ok_in(dir.path(), &["batch", "-n1", "--wrap", "sleep", "300"]);
+    let batch = batch.trim();
+    inst.ok(&["job", "wait-event", "-t", "60", batch, "start"]);
+    assert_eq!(
+        inst.ok_in(
+            dir.path(),
+            &["proxy", batch, "flux", "getattr", "instance-level"]
+        ),
+        "1\n"
+    );
+    inst.ok(&["cancel", batch]);
     // Errors: a job that is not an instance, one that is not running, an unknown one.
     let sleeper = inst.ok(&["submit", "sleep", "300"]);
     let sleeper = sleeper.trim();

@@ -53,7 +53,8 @@ pub async fn run(cmd: Command) -> anyhow::Result<i32> {
     let conf: Value = h.rpc_json("config.get", &serde_json::json!({})).await?;
     let value = match (lookup(&conf, args.name.as_deref()), &args.default) {
         (Some(v), _) => v.clone(),
-        (None, Some(d)) => Value::String(d.clone()),
+        // A default is JSON when it parses as JSON (`--default=5`), else a string.
+        (None, Some(d)) => serde_json::from_str(d).unwrap_or_else(|_| Value::String(d.clone())),
         (None, None) => bail!(
             "{} is not set",
             args.name.as_deref().unwrap_or("configuration")

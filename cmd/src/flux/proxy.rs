@@ -72,24 +72,40 @@ pub async fn published_uri(h: &Handle, id: JobId) -> anyhow::Result<Option<Strin
         .map(|v| String::from_utf8_lossy(&v).into_owned()))
 }
 
-/// The URI of running job `id`'s instance. With `wait`, wait for the job to start and
-/// its instance to come up (failing if the job ends first).
+/// Whether job `id` runs a broker (`flux batch`, `flux alloc`): its command is `fluxd`.
+async fn is_instance(h: &Handle, id: JobId) -> anyhow::Result<bool> {
+    let Some(spec) = lookup(h, &id.kvs_key("jobspec")).await? else {
+        return Ok(false);
+    };
+    let spec: serde_json::Value = serde_json::from_slice(&spec)?;
+    Ok(spec
+        .pointer("/tasks/0/command/0")
+        .and_then(|c| c.as_str())
+        .is_some_and(|c| c.rsplit('/').next() == Some("fluxd")))
+}
+
+/// The URI of running job `id`'s instance. A running instance that has not published
+/// its URI yet is still starting: wait for it. With `wait`, also wait for the job to
+/// start (failing if the job ends first).
 pub async fn child_uri(h: &Handle, id: JobId, wait: bool) -> anyhow::Result<String> {
+    let mut instance = None;
     loop {
         let phase = phase(h, id).await?;
         if phase == JobPhase::Ended {
             bail!("job {} is not running", id.to_f58());
         }
-        if phase == JobPhase::Running
-            && let Some(uri) = published_uri(h, id).await?
-        {
-            return Ok(uri);
-        }
-        if !wait {
-            match phase {
-                JobPhase::Pending => bail!("job {} is not running", id.to_f58()),
-                _ => bail!("job {} is not a Flux instance", id.to_f58()),
+        if phase == JobPhase::Running {
+            if let Some(uri) = published_uri(h, id).await? {
+                return Ok(uri);
             }
+            if instance.is_none() {
+                instance = Some(is_instance(h, id).await?);
+            }
+            if instance == Some(false) {
+                bail!("job {} is not a Flux instance", id.to_f58());
+            }
+        } else if !wait {
+            bail!("job {} is not running", id.to_f58());
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }

@@ -82,17 +82,15 @@ fn setattr<'a>(setattrs: &'a [(String, String)], name: &str) -> Option<&'a str> 
         .map(|(_, v)| v.as_str())
 }
 
-/// The instance configuration: `--config-path`, then a parent's `flux batch --conf`,
-/// then Fluxion's option variables (`FLUXION_QMANAGER_OPTIONS="queue-policy=easy"`, as
-/// flux-sched's rc1 honours them: they also select Fluxion as the scheduler).
-fn instance_conf(args: &Args, from_parent: Option<&Conf>) -> anyhow::Result<Conf> {
-    let mut conf = match &args.config_path {
-        Some(path) => Conf::load(path)?,
-        None => Conf::default(),
+/// The instance configuration: `file` (`--config-path`), then a parent's
+/// `flux batch --conf`, then Fluxion's option variables
+/// (`FLUXION_QMANAGER_OPTIONS="queue-policy=easy"`, as flux-sched's rc1 honours them:
+/// they also select Fluxion as the scheduler).
+fn instance_conf(file: &Conf, from_parent: Option<&Conf>) -> anyhow::Result<Conf> {
+    let mut conf = match from_parent {
+        Some(parent) => file.overlay(parent),
+        None => file.clone(),
     };
-    if let Some(parent) = from_parent {
-        conf = conf.overlay(parent);
-    }
     for (var, module) in [
         ("FLUXION_RESOURCE_OPTIONS", "sched-fluxion-resource"),
         ("FLUXION_QMANAGER_OPTIONS", "sched-fluxion-qmanager"),
@@ -116,7 +114,11 @@ fn json_string(s: &str) -> String {
 }
 
 fn run(mut args: Args) -> anyhow::Result<i32> {
-    let conf = instance_conf(&args, None)?;
+    let file = match &args.config_path {
+        Some(path) => Conf::load(path)?,
+        None => Conf::default(),
+    };
+    let conf = instance_conf(&file, None)?;
     if let Some(boot) = Boot::from_conf(&conf.to_json()) {
         return run_from_config(args, boot?, conf);
     }
@@ -134,7 +136,7 @@ fn run(mut args: Args) -> anyhow::Result<i32> {
         _ => None,
     };
     let conf = match &child {
-        Some(child) => instance_conf(&args, child.conf.as_ref())?,
+        Some(child) => instance_conf(&file, child.conf.as_ref())?,
         None => conf,
     };
     if let Some(child) = &child {
