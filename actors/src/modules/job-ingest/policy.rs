@@ -245,14 +245,16 @@ fn policy_table(key: &str, table: &Value) -> Result<PolicyTable, PolicyError> {
     let duration = |path: &str| -> Result<Option<f64>, PolicyError> {
         let full = format!("{key}.{path}");
         let value = path.split('.').try_fold(table, |v, part| v.get(part));
-        match value {
-            None => Ok(None),
-            Some(Value::String(s)) => fsd::parse(s)
-                .map(Some)
-                .map_err(|e| invalid(&full, e.to_string())),
-            Some(Value::Number(n)) => Ok(n.as_f64()),
-            Some(_) => Err(invalid(&full, "not a duration")),
+        let secs = match value {
+            None => return Ok(None),
+            Some(Value::String(s)) => fsd::parse(s).map_err(|e| invalid(&full, e.to_string()))?,
+            Some(Value::Number(n)) => n.as_f64().unwrap_or(-1.0),
+            Some(_) => return Err(invalid(&full, "not a duration")),
+        };
+        if secs < 0.0 || secs.is_nan() {
+            return Err(invalid(&full, "a duration must not be negative"));
         }
+        Ok(Some(secs))
     };
     let size = |bound: &str| -> Result<SizeLimits, PolicyError> {
         let get = |what: &str| -> Result<Option<Option<u64>>, PolicyError> {
@@ -386,6 +388,8 @@ mod tests {
     fn bad_configurations_say_which_key() {
         let err = policy(json!({"queues": {"a": {"requires": "x"}}})).unwrap_err();
         assert_eq!(err.to_string(), "config: queues.a.requires: not an array");
+        let err = policy(json!({"policy": {"limits": {"duration": -5}}})).unwrap_err();
+        assert!(err.to_string().contains("must not be negative"), "{err}");
         let err = policy(json!({"policy": {"limits": {"duration": "soon"}}})).unwrap_err();
         assert!(
             err.to_string()

@@ -133,17 +133,15 @@ pub fn start(ctx: ModuleContext) -> Result<ModuleHandle, String> {
         .unwrap_or(0);
     let hostname = ctx.attrs.get("hostname").unwrap_or("localhost").to_string();
     // `-Sresource.path`, else the configuration's `[resource] path` (flux-config-resource).
-    let path = ctx
-        .attrs
-        .get("resource.path")
-        .ok()
-        .map(str::to_string)
-        .or_else(|| {
-            ctx.conf
-                .get("resource.path")
-                .and_then(|v| v.as_str())
-                .map(str::to_string)
-        });
+    let path = match (
+        ctx.attrs.get("resource.path"),
+        ctx.conf.get("resource.path"),
+    ) {
+        (Ok(path), _) => Some(path.to_string()),
+        (Err(_), None) => None,
+        (Err(_), Some(serde_json::Value::String(path))) => Some(path.clone()),
+        (Err(_), Some(_)) => return Err("resource: config: resource.path: not a string".into()),
+    };
     let configured = match path {
         Some(path) if ctx.rank == 0 => Some(read_r(&path)?),
         Some(_) => Some(ResourceSet::new()),
