@@ -69,6 +69,13 @@ fn start_passes_attributes() {
         "{}",
         stderr(&out)
     );
+    // A bad tracing setting is an error at start (not the default), and nothing panics.
+    let out = flux(&["start", "-Stracer.sample=often", "true"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr(&out),
+        "fluxd: ERROR: rank 0: tracer.sample: invalid value 'often' (expected a number)\n"
+    );
 }
 
 #[test]

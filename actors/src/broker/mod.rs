@@ -132,6 +132,8 @@ pub enum StartError {
     },
     #[error("{0}")]
     Topology(#[from] overlay::TopoError),
+    #[error("{0}")]
+    Trace(String),
 }
 
 impl Broker {
@@ -144,6 +146,7 @@ impl Broker {
     ) -> Result<Addr<Broker>, StartError> {
         let owner = unsafe_getuid();
         let mut attrs = config::initial_attrs(&config, owner, std::process::id())?;
+        let trace = trace::from_attrs(&attrs).map_err(StartError::Trace)?;
         let topo = match overlay.as_ref().and_then(|o| o.topology.clone()) {
             Some(topo) => topo,
             None => Topology::parse(config.size, attrs.get("tbon.topo").unwrap_or("kary:32"))?,
@@ -194,7 +197,6 @@ impl Broker {
             .unwrap_or(LOG_ERR);
         let probe = Probe::new("broker", "broker", config.rank);
         tracer.do_send(Register(probe.clone()));
-        let trace = trace::from_attrs(&attrs);
         Ok(Broker {
             rank: config.rank,
             attrs,

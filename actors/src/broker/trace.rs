@@ -221,15 +221,19 @@ impl Broker {
     }
 }
 
-/// The tracing parameters from the broker attributes.
-pub(super) fn from_attrs(attrs: &super::Attrs) -> BrokerTrace {
-    let get = |name: &str| attrs.get(name).ok().and_then(|s| s.parse().ok());
-    BrokerTrace::new(
-        get("tracer.sample").unwrap_or(DEFAULT_SAMPLE),
-        get("tracer.ring-size")
-            .map(|n: u32| n as usize)
-            .unwrap_or(DEFAULT_RING),
-    )
+/// The tracing parameters from the broker attributes; a value that is not a number is
+/// an error (as `flux setattr` says of it later), not the default.
+pub(super) fn from_attrs(attrs: &super::Attrs) -> Result<BrokerTrace, String> {
+    let get = |name: &str, default: u32| match attrs.get(name) {
+        Err(_) => Ok(default),
+        Ok(text) => text
+            .parse::<u32>()
+            .map_err(|_| format!("{name}: invalid value '{text}' (expected a number)")),
+    };
+    Ok(BrokerTrace::new(
+        get("tracer.sample", DEFAULT_SAMPLE)?,
+        get("tracer.ring-size", DEFAULT_RING as u32)? as usize,
+    ))
 }
 
 #[cfg(test)]

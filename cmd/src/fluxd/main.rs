@@ -242,7 +242,7 @@ fn run_local(args: Args, is_child: bool, conf: Conf) -> anyhow::Result<i32> {
         }
         anyhow::Ok(())
     });
-    let code = launched.and_then(|()| Ok(system.run_with_code()?));
+    let code = run_system(system, launched);
     for dir in owned {
         dir.cleanup();
     }
@@ -305,12 +305,12 @@ fn run_from_config(args: Args, boot: Boot, conf: Conf) -> anyhow::Result<i32> {
         conf,
     };
     let system = System::new();
-    system.block_on(async move {
+    let launched = system.block_on(async move {
         let broker = Broker::launch(config, overlay, Tracer::default().start())?;
         forward_signals(broker, None);
         anyhow::Ok(())
-    })?;
-    Ok(system.run_with_code()?)
+    });
+    run_system(system, launched)
 }
 
 /// One broker of an instance launched by a parent with simple PMI (a Flux job shell, `srun
@@ -386,12 +386,25 @@ fn run_from_pmi(
         conf,
     };
     let system = System::new();
-    system.block_on(async move {
+    let launched = system.block_on(async move {
         let broker = Broker::launch(config, overlay, Tracer::default().start())?;
         forward_signals(broker, teardown);
         anyhow::Ok(())
-    })?;
-    Ok(system.run_with_code()?)
+    });
+    run_system(system, launched)
+}
+
+/// Run the actor system once the brokers are launched. If a launch failed, the actors
+/// already started (the tracer) are stopped inside the runtime, not dropped outside it.
+fn run_system(system: actix::SystemRunner, launched: anyhow::Result<()>) -> anyhow::Result<i32> {
+    match launched {
+        Ok(()) => Ok(system.run_with_code()?),
+        Err(e) => {
+            system.block_on(async { System::current().stop() });
+            let _ = system.run();
+            Err(e)
+        }
+    }
 }
 
 /// One overlay configuration per rank (none for a single broker): a shared random key,
