@@ -308,6 +308,16 @@ fn top_trace_and_dashboard_commands() {
     let trace = inst.ok(&["trace", "--job", &ids[0], "-n", "1000"]);
     assert!(trace.contains("job-manager.submit"), "{trace}");
     assert!(trace.contains("sched.free"), "{trace}");
+    // A request no service takes is answered by the broker, and traced as such.
+    assert!(!inst.flux(&["ping", "nosuch"]).status.success());
+    let refused = inst.ok(&["trace", "--json", "--topic", "nosuch.ping"]);
+    let rsp: Vec<Value> = refused
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .filter(|e: &Value| e["type"] == "response")
+        .collect();
+    assert_eq!(rsp.len(), 1, "{refused}");
+    assert_eq!(rsp[0]["from"], "broker", "{refused}");
     let lines = inst.ok(&["trace", "--json", "-n", "5", "--topic", "kvs"]);
     assert_eq!(lines.lines().count(), 5);
     for l in lines.lines() {

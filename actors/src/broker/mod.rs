@@ -290,7 +290,7 @@ impl Broker {
                 "no route to rank {}: rank {hop} is not connected",
                 msg.nodeid
             );
-            self.respond(msg.error_response(flux_proto::errno::EHOSTUNREACH, text));
+            self.refuse(msg, flux_proto::errno::EHOSTUNREACH, text);
         }
     }
 

@@ -48,7 +48,7 @@ impl Broker {
             msg.nodeid = nodeid::ANY;
             return match self.topo.parent(self.rank) {
                 Some(parent) => self.forward(msg, parent),
-                None => self.respond(msg.error_response(errno::EHOSTUNREACH, "no route upstream")),
+                None => self.refuse(msg, errno::EHOSTUNREACH, "no route upstream".into()),
             };
         }
         if msg.nodeid != nodeid::ANY && msg.nodeid != self.rank {
@@ -56,7 +56,7 @@ impl Broker {
                 Some(hop) => self.forward(msg, hop),
                 None => {
                     let text = format!("no route to rank {}", msg.nodeid);
-                    self.respond(msg.error_response(errno::EHOSTUNREACH, text))
+                    self.refuse(msg, errno::EHOSTUNREACH, text)
                 }
             };
         }
@@ -86,10 +86,17 @@ impl Broker {
                 (nodeid::ANY, Some(parent)) => self.forward(msg, parent),
                 _ => {
                     let text = format!("No service matching {} is registered", msg.topic);
-                    self.respond(msg.error_response(errno::ENOSYS, text));
+                    self.refuse(msg, errno::ENOSYS, text);
                 }
             },
         }
+    }
+
+    /// Answer a request the broker cannot route with an error (traced as answered by the
+    /// broker, as its built-in services are).
+    pub(super) fn refuse(&mut self, msg: Envelope, errnum: i32, text: String) {
+        self.trace.served_locally(self.rank, &msg);
+        self.respond(msg.error_response(errnum, text));
     }
 
     /// Send a response to the endpoint on top of its route stack (nothing if the request
