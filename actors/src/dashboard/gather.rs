@@ -83,21 +83,36 @@ pub async fn trace_all(
     size: u32,
     cursors: &mut HashMap<u32, u64>,
     filter: &TraceFilter,
-) -> Vec<TraceEntry> {
+) -> TraceRound {
     let replies = join_all((0..size).map(|rank| {
         let cursors = &*cursors;
         async move { (rank, trace_of(h, rank, cursors, filter).await) }
     }))
     .await;
-    let mut entries = Vec::new();
+    let mut round = TraceRound::default();
     for (rank, reply) in replies {
-        if let Ok(reply) = reply {
-            cursors.insert(rank, reply.cursor);
-            entries.extend(reply.entries);
+        match reply {
+            Ok(reply) => {
+                if reply.sample == 0 {
+                    round.untraced.push(rank);
+                }
+                cursors.insert(rank, reply.cursor);
+                round.entries.extend(reply.entries);
+            }
+            Err(e) => round.failed.push((rank, e)),
         }
     }
-    entries.sort_by(|a, b| a.time.total_cmp(&b.time));
-    entries
+    round.entries.sort_by(|a, b| a.time.total_cmp(&b.time));
+    round
+}
+
+/// What [`trace_all`] found: the entries in time order, and the ranks it could not read
+/// or that trace nothing (`tracer.sample=0`).
+#[derive(Debug, Default)]
+pub struct TraceRound {
+    pub entries: Vec<TraceEntry>,
+    pub untraced: Vec<u32>,
+    pub failed: Vec<(u32, String)>,
 }
 
 /// Ask every rank for its state, actors and trace entries after `cursors[rank]` (filtered

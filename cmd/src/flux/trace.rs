@@ -88,7 +88,18 @@ pub async fn run(args: Args) -> anyhow::Result<i32> {
         ..Default::default()
     };
     let mut cursors = HashMap::new();
-    let entries = gather::trace_all(&h, size, &mut cursors, &filter).await;
+    let round = gather::trace_all(&h, size, &mut cursors, &filter).await;
+    // Say why a trace may be empty or partial (stdout stays the trace alone).
+    for (rank, why) in &round.failed {
+        eprintln!("flux-trace: rank {rank}: {why}");
+    }
+    if !round.untraced.is_empty() {
+        eprintln!(
+            "flux-trace: rank(s) {} trace nothing (tracer.sample=0)",
+            flux_proto::types::IdSet::from_iter(round.untraced.iter().copied())
+        );
+    }
+    let entries = round.entries;
     let skip = entries.len().saturating_sub(args.count);
     for e in &entries[skip..] {
         if print(e, args.json).is_err() {
@@ -101,7 +112,10 @@ pub async fn run(args: Args) -> anyhow::Result<i32> {
     filter.limit = None;
     loop {
         tokio::time::sleep(FOLLOW_PERIOD).await;
-        for e in gather::trace_all(&h, size, &mut cursors, &filter).await {
+        for e in gather::trace_all(&h, size, &mut cursors, &filter)
+            .await
+            .entries
+        {
             if print(&e, args.json).is_err() {
                 return Ok(0);
             }
