@@ -3,7 +3,7 @@
 //! waiting for it.
 
 use flux_proto::types::IdSet;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::job::attach::forward_stdin;
 use crate::job::{self, attach};
@@ -77,8 +77,7 @@ pub async fn run(args: Args) -> anyhow::Result<i32> {
                 }
                 canceled = true;
                 eprintln!("flux-run: interrupted: canceling job {} (Ctrl-C again to stop waiting)", id.to_f58());
-                let body = json!({ "id": id.0, "type": "cancel", "severity": 0, "note": "interrupted by Ctrl-C" });
-                if let Err(e) = h.rpc_json::<_, Value>("job-manager.raise", &body).await {
+                if let Err(e) = job::raise_one(&h, id, "cancel", 0, "interrupted by Ctrl-C").await {
                     eprintln!("flux-run: ERROR: cannot cancel job {}: {e}", id.to_f58());
                 }
             }

@@ -10,7 +10,7 @@ use anyhow::Context as _;
 use flux_proto::types::JobId;
 
 pub use attach::attach;
-pub use control::parse_signal;
+pub use control::{parse_signal, raise_one};
 pub use info::submit_jobspec;
 
 use crate::util;
