@@ -195,7 +195,11 @@ fn alloc_runs_a_command_in_a_new_instance() {
     // A command that cannot run: the error, and the instance is not left running.
     let out = inst.flux_in(dir.path(), &["alloc", "-n1", "/nonexistent/cmd"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("command not found"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("command not found"),
+        "{}",
+        stderr(&out)
+    );
     let last = inst.ok(&["job", "last"]);
     inst.ok(&["job", "wait-event", "-t", "30", last.trim(), "clean"]);
     assert_eq!(inst.shutdown(), 0);

@@ -97,7 +97,7 @@ pub struct Broker {
     /// The dashboard's address, once it serves.
     dashboard: Option<std::net::SocketAddr>,
     /// Typed endpoints modules offer each other (see `local`).
-    local: HashMap<&'static str, Box<dyn std::any::Any + Send>>,
+    local: HashMap<&'static str, (u64, Box<dyn std::any::Any + Send>)>,
     connector: Option<Addr<Connector>>,
     listener: Option<std::os::unix::net::UnixListener>,
     rundir: BrokerDir,

@@ -56,6 +56,8 @@ pub struct FluxionResource {
     watchers: Vec<Envelope>,
     /// `resource.acquire` failures in a row (logged once, retried).
     acquire_failures: u32,
+    /// This instance's token for its in-process endpoint (`broker::local`).
+    offer: u64,
 }
 
 /// Start the module; options as in [`ResourceOptions`]. With `load-file=` the graph is
@@ -87,6 +89,7 @@ pub fn start(ctx: ModuleContext) -> Result<ModuleHandle, String> {
         matcher,
         watchers: Vec::new(),
         acquire_failures: 0,
+        offer: Offer::owner_token(),
     }
     .start();
     Ok(ModuleHandle::of(addr))
@@ -282,6 +285,7 @@ impl Actor for FluxionResource {
     fn started(&mut self, ctx: &mut Context<Self>) {
         self.broker.do_send(Offer {
             name: LOCAL_ENDPOINT,
+            owner: self.offer,
             endpoint: Box::new(ctx.address().recipient::<LocalCall>()),
         });
         if self.matcher.is_none() {
@@ -367,7 +371,10 @@ impl Handler<Stop> for FluxionResource {
     type Result = ();
 
     fn handle(&mut self, _: Stop, ctx: &mut Context<Self>) {
-        self.broker.do_send(Withdraw(LOCAL_ENDPOINT));
+        self.broker.do_send(Withdraw {
+            name: LOCAL_ENDPOINT,
+            owner: self.offer,
+        });
         for w in std::mem::take(&mut self.watchers) {
             self.send(w.error_response(errno::ENODATA, "sched-fluxion-resource unloaded"));
         }
