@@ -47,15 +47,12 @@ impl Kind {
 /// Splits a hostname into its stem and numeric suffix (`sierra0042` -> `sierra`, 42);
 /// the id is -1 when there is no suffix.
 pub(crate) fn split_hostname(host: &str) -> (String, i64) {
-    let stem = host.trim_end_matches(|c: char| c.is_ascii_digit());
-    let digits = &host[stem.len()..];
-    if digits.is_empty() {
-        return (host.to_string(), -1);
-    }
     // A suffix too long for i64 keeps the whole name as the stem.
-    match digits.parse::<i64>() {
-        Ok(id) => (stem.to_string(), id),
-        Err(_) => (host.to_string(), -1),
+    match super::split_trailing_digits(host) {
+        (stem, Some(digits)) if digits.parse::<i64>().is_ok() => {
+            (stem.to_string(), digits.parse().unwrap_or(-1))
+        }
+        _ => (host.to_string(), -1),
     }
 }
 

@@ -31,15 +31,7 @@ fn str_field(meta: &Value, key: &str) -> Result<Option<String>, ReaderError> {
 
 /// Trailing integer of a name (`node17` -> 17).
 fn trailing_int(name: &str) -> Option<i64> {
-    let digits: String = name
-        .chars()
-        .rev()
-        .take_while(|c| c.is_ascii_digit())
-        .collect();
-    if digits.is_empty() {
-        return None;
-    }
-    digits.chars().rev().collect::<String>().parse().ok()
+    super::split_trailing_digits(name).1?.parse().ok()
 }
 
 fn read_vertex(g: &mut ResourceGraph, node: &Value) -> Result<(String, Vertex), ReaderError> {

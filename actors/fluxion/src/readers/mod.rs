@@ -165,6 +165,15 @@ pub fn filter_allowlist(g: &ResourceGraph, list: &str) -> ResourceGraph {
     out
 }
 
+/// A host name's stem and its trailing decimal digits, if any (`node12` -> `node`, `12`).
+pub(crate) fn split_trailing_digits(name: &str) -> (&str, Option<&str>) {
+    let stem = name.trim_end_matches(|c: char| c.is_ascii_digit());
+    match &name[stem.len()..] {
+        "" => (name, None),
+        digits => (stem, Some(digits)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

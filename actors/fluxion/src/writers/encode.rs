@@ -23,22 +23,12 @@ pub fn idset(ids: &[i64]) -> String {
     out.join(",")
 }
 
-fn split_host(name: &str) -> (&str, Option<&str>) {
-    let digits = name.len() - name.trim_end_matches(|c: char| c.is_ascii_digit()).len();
-    if digits == 0 {
-        (name, None)
-    } else {
-        let (p, n) = name.split_at(name.len() - digits);
-        (p, Some(n))
-    }
-}
-
 /// Compresses host names (kept in order) into an RFC 29 hostlist.
 pub fn hostlist(names: &[String]) -> String {
     // Runs of names sharing a prefix become `prefix[ids]`.
     let mut groups: Vec<(String, Vec<String>)> = Vec::new();
     for n in names {
-        let (prefix, num) = split_host(n);
+        let (prefix, num) = crate::readers::split_trailing_digits(n);
         match (num, groups.last_mut()) {
             (Some(num), Some((p, nums))) if p == prefix && !nums.is_empty() => {
                 nums.push(num.to_string())
