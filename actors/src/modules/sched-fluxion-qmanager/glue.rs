@@ -2,7 +2,7 @@
 //! queue core's terms, keep the `sched.alloc` requests and what each pending job waits
 //! for, and turn the core's decisions into responses.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use flux_fluxion::error::MatchError;
 use flux_fluxion::qmanager::Decision;
@@ -114,7 +114,12 @@ pub struct PendingStatus {
 
 /// The `sched.alloc` requests by job id.
 #[derive(Default)]
-pub struct Waiters(pub BTreeMap<i64, Waiting>);
+pub struct Waiters {
+    pub jobs: BTreeMap<i64, Waiting>,
+    /// Jobs whose reason or estimate may have changed since last announced: only these
+    /// are looked at after a loop (a loop sees queue-depth jobs, not every pending one).
+    changed: BTreeSet<i64>,
+}
 
 impl Waiters {
     /// The response a decision produces (for a job still waiting), and what it notes on
@@ -127,7 +132,7 @@ impl Waiters {
     ) -> Option<Envelope> {
         match d {
             Decision::Started { id, backfilled, .. } => {
-                let w = self.0.remove(&id)?;
+                let w = self.jobs.remove(&id)?;
                 let selection = match (backfilled, w.t_estimate.is_some()) {
                     (_, true) => "reserved",
                     (true, false) => "backfill",
@@ -140,19 +145,21 @@ impl Waiters {
                 }))
             }
             Decision::Reserved { id, at } => {
-                let w = self.0.get_mut(&id)?;
+                let w = self.jobs.get_mut(&id)?;
+                self.changed.insert(id);
                 w.reason = Some("insufficient resources");
                 w.t_estimate = Some(at);
                 None
             }
             Decision::Blocked { id } => {
-                let w = self.0.get_mut(&id)?;
+                let w = self.jobs.get_mut(&id)?;
+                self.changed.insert(id);
                 w.reason = Some("resources unavailable");
                 w.t_estimate = None;
                 None
             }
             Decision::Rejected { id, reason } => {
-                let w = self.0.remove(&id)?;
+                let w = self.jobs.remove(&id)?;
                 let errnum = error.map_or(errno::ENOSPC, reject_errno);
                 Some(w.msg.error_response(errnum, reason))
             }
@@ -161,7 +168,8 @@ impl Waiters {
 
     /// A job the loop looked at but could not start now (and did not reserve).
     pub fn on_busy(&mut self, id: i64) {
-        if let Some(w) = self.0.get_mut(&id) {
+        if let Some(w) = self.jobs.get_mut(&id) {
+            self.changed.insert(id);
             w.reason = Some("insufficient resources");
             w.t_estimate = None;
         }
@@ -171,7 +179,10 @@ impl Waiters {
     /// they were last announced (which they now are).
     pub fn unannounced(&mut self) -> Vec<Value> {
         let mut out = Vec::new();
-        for (id, w) in self.0.iter_mut() {
+        for id in std::mem::take(&mut self.changed) {
+            let Some(w) = self.jobs.get_mut(&id) else {
+                continue;
+            };
             let Some(reason) = w.reason else { continue };
             let now = (reason, w.t_estimate);
             if w.announced == Some(now) {
@@ -189,7 +200,7 @@ impl Waiters {
 
     /// The pending jobs, as `sched-fluxion-qmanager.status` shows them.
     pub fn status(&self) -> Vec<PendingStatus> {
-        self.0
+        self.jobs
             .iter()
             .map(|(id, w)| PendingStatus {
                 id: *id,

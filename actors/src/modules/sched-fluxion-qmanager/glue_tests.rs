@@ -11,7 +11,7 @@ fn alloc_msg(id: u64) -> Envelope {
 fn waiters(ids: &[i64]) -> Waiters {
     let mut w = Waiters::default();
     for &id in ids {
-        w.0.insert(
+        w.jobs.insert(
             id,
             Waiting {
                 msg: alloc_msg(id as u64),
@@ -119,7 +119,7 @@ fn decisions_answer_or_annotate_the_alloc_requests() {
         )
         .unwrap();
     assert_eq!(rsp.errnum, errno::EINVAL);
-    assert_eq!(w.0.keys().copied().collect::<Vec<_>>(), vec![1]);
+    assert_eq!(w.jobs.keys().copied().collect::<Vec<_>>(), vec![1]);
     assert!(
         w.on_decision(Decision::Blocked { id: 9 }, Value::Null, None)
             .is_none(),

@@ -234,7 +234,7 @@ impl FluxionQmanager {
         };
         let jobspec = self
             .waiters
-            .0
+            .jobs
             .get(&id)
             .map_or(Value::Null, |w| w.jobspec.clone());
         let body = json!({ "jobid": id, "op": op_name(op), "jobspec": jobspec });
@@ -316,7 +316,7 @@ impl FluxionQmanager {
                 if let Ok(job) = msg.json::<JobRef>() {
                     let id = job.id as i64;
                     self.queue.remove(id);
-                    if let Some(w) = self.waiters.0.remove(&id) {
+                    if let Some(w) = self.waiters.jobs.remove(&id) {
                         self.send(
                             w.msg
                                 .error_response(errno::ECANCELED, "alloc request canceled"),
@@ -329,7 +329,7 @@ impl FluxionQmanager {
                 if let Ok(p) = msg.json::<Prioritize>() {
                     for (id, priority) in p.jobs {
                         self.queue.reprioritize(id as i64, priority);
-                        if let Some(w) = self.waiters.0.get_mut(&(id as i64)) {
+                        if let Some(w) = self.waiters.jobs.get_mut(&(id as i64)) {
                             w.priority = priority;
                         }
                     }
@@ -393,7 +393,7 @@ impl FluxionQmanager {
             Err(e) => return self.send(msg.error_response(e.errnum, e.reason)),
         };
         let id = match i64::try_from(req.id) {
-            Ok(id) if !self.waiters.0.contains_key(&id) => id,
+            Ok(id) if !self.waiters.jobs.contains_key(&id) => id,
             Ok(_) => {
                 let text = format!("job {} already has an alloc request", req.id);
                 return self.send(msg.error_response(errno::EEXIST, text));
@@ -417,7 +417,7 @@ impl FluxionQmanager {
         if let Err(text) = self.queue.submit(queue, job) {
             return self.send(msg.error_response(errno::EINVAL, text));
         }
-        self.waiters.0.insert(
+        self.waiters.jobs.insert(
             id,
             Waiting {
                 msg,
@@ -488,7 +488,7 @@ impl Handler<Stop> for FluxionQmanager {
     type Result = ();
 
     fn handle(&mut self, _: Stop, ctx: &mut Context<Self>) {
-        for (_, w) in std::mem::take(&mut self.waiters.0) {
+        for (_, w) in std::mem::take(&mut self.waiters.jobs) {
             self.send(w.msg.error_response(errno::ECANCELED, "scheduler unloaded"));
         }
         self.rpc.cancel_all();
