@@ -92,7 +92,7 @@ pub struct PendingJob {
     /// Submit time; earlier goes first among equal priorities.
     pub t_submit: u64,
     /// The request.
-    pub jobspec: Jobspec,
+    pub jobspec: std::sync::Arc<Jobspec>,
 }
 
 /// What a scheduling loop decided for one job.

@@ -106,6 +106,12 @@ impl Queues {
         decision
     }
 
+    /// A queued job by id.
+    pub fn job(&self, id: i64) -> Option<&PendingJob> {
+        let index = *self.of_job.get(&id)?;
+        self.queues[index].1.job(id)
+    }
+
     /// Takes a job out of its queue.
     pub fn remove(&mut self, id: i64) -> Option<PendingJob> {
         let index = self.of_job.remove(&id)?;

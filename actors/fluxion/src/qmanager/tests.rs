@@ -42,7 +42,7 @@ fn job(id: i64, t_submit: u64, nodes: u32, secs: u32) -> PendingJob {
         id,
         priority: 16,
         t_submit,
-        jobspec: Jobspec::parse(&text).unwrap(),
+        jobspec: Jobspec::parse(&text).unwrap().into(),
     }
 }
 

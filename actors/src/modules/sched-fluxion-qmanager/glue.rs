@@ -41,20 +41,20 @@ pub enum MatchReply {
 }
 
 /// Classify the answer to a match request.
-pub fn match_reply(rsp: Result<Value, Error>) -> MatchReply {
+pub fn match_reply(rsp: Result<MatchResponse, Error>) -> MatchReply {
     match rsp {
-        Ok(body) => match serde_json::from_value::<MatchResponse>(body) {
-            Ok(m) => MatchReply::Matched {
-                outcome: MatchOutcome {
-                    at: m.at,
-                    end: m.at,
-                    reserved: m.status == "RESERVED",
-                    emitted: Vec::new(),
-                },
-                r: m.r,
+        Ok(m) => MatchReply::Matched {
+            outcome: MatchOutcome {
+                at: m.at,
+                end: m.at,
+                reserved: m.status == "RESERVED",
+                emitted: Vec::new(),
             },
-            Err(e) => MatchReply::Failed(MatchError::Invalid(format!("bad match response: {e}"))),
+            r: m.r,
         },
+        Err(Error::Payload(e)) => {
+            MatchReply::Failed(MatchError::Invalid(format!("bad match response: {e}")))
+        }
         Err(e) => match e.errnum() {
             errno::EBUSY => MatchReply::Failed(MatchError::Busy),
             ENODEV => MatchReply::Failed(MatchError::Unsatisfiable),

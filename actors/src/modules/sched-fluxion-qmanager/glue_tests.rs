@@ -29,7 +29,7 @@ fn waiters(ids: &[i64]) -> Waiters {
 #[test]
 fn match_answers_are_classified() {
     let ok = json!({"jobid": 1, "status": "RESERVED", "at": 99, "R": {"version": 1}});
-    match match_reply(Ok(ok)) {
+    match match_reply(Ok(serde_json::from_value(ok).unwrap())) {
         MatchReply::Matched { outcome, r } => {
             assert!(outcome.reserved);
             assert_eq!(outcome.at, 99);

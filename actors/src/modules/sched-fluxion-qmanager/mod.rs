@@ -20,6 +20,7 @@ use bytes::Bytes;
 use flux_fluxion::error::MatchError;
 use flux_fluxion::jobspec::Jobspec as FluxionJobspec;
 use flux_fluxion::qmanager::{MatchStep, PendingJob, QueueConfig, Queues};
+use flux_fluxion::traverser::MatchOp;
 use flux_proto::{Envelope, Error, MsgType, errno, nodeid};
 use serde_json::{Value, json};
 
@@ -29,7 +30,8 @@ use hello::Hello;
 use crate::broker::Broker;
 use crate::broker::local::Find;
 use crate::modules::sched_fluxion_resource::{
-    ENODEV, LOCAL_ENDPOINT, LocalCall, parse_jobspec as matcher_jobspec,
+    ENODEV, LOCAL_ENDPOINT, LocalCall, LocalEndpoint, LocalMatch, MatchResponse,
+    parse_jobspec as matcher_jobspec,
 };
 use crate::modules::sched_protocol::{AllocRequest, Feasibility, JobRef, Prioritize};
 use crate::modules::{ModuleContext, ModuleHandle, RpcClient, handle_common, unknown_method};
@@ -53,7 +55,7 @@ pub struct FluxionQmanager {
     /// The resource module's graph is there (its `notify` stream is open).
     ready: bool,
     /// The resource module's in-process endpoint, when it offers one (same broker).
-    local: Option<Recipient<LocalCall>>,
+    local: Option<LocalEndpoint>,
     /// Looking the endpoint up (the graph became ready meanwhile).
     finding: bool,
     /// A loop is in progress; `dirty` asks for another one after it.
@@ -134,7 +136,7 @@ impl FluxionQmanager {
     ) -> futures::future::LocalBoxFuture<'static, Result<Value, Error>> {
         match &self.local {
             Some(endpoint) => {
-                let sent = endpoint.send(LocalCall { method, body });
+                let sent = endpoint.call.send(LocalCall { method, body });
                 Box::pin(async move {
                     match sent.await {
                         Ok(Ok(body)) => Ok(body),
@@ -163,7 +165,7 @@ impl FluxionQmanager {
     /// Tell the resource module `method` with `body`, expecting no answer.
     fn resource_notify(&self, method: &'static str, body: Value) {
         match &self.local {
-            Some(endpoint) => endpoint.do_send(LocalCall { method, body }),
+            Some(endpoint) => endpoint.call.do_send(LocalCall { method, body }),
             None => self.rpc.notify(
                 &format!("{RESOURCE}.{method}"),
                 nodeid::ANY,
@@ -232,13 +234,7 @@ impl FluxionQmanager {
             }
             return;
         };
-        let jobspec = self
-            .waiters
-            .jobs
-            .get(&id)
-            .map_or(Value::Null, |w| w.jobspec.clone());
-        let body = json!({ "jobid": id, "op": op_name(op), "jobspec": jobspec });
-        let call = self.resource_call("match", body);
+        let call = self.match_call(id, op);
         let generation = self.generation;
         ctx.spawn(call.into_actor(self).map(move |rsp, act, ctx| {
             if act.looping && act.generation == generation {
@@ -247,7 +243,37 @@ impl FluxionQmanager {
         }));
     }
 
-    fn on_match(&mut self, id: i64, rsp: Result<Value, Error>, ctx: &mut Context<Self>) {
+    /// Ask the resource module to match job `id`: in process with the jobspec parsed at
+    /// `sched.alloc`, else by rpc with its JSON.
+    fn match_call(
+        &self,
+        id: i64,
+        op: MatchOp,
+    ) -> futures::future::LocalBoxFuture<'static, Result<MatchResponse, Error>> {
+        if let (Some(endpoint), Some(job)) = (&self.local, self.queue.job(id)) {
+            let sent = endpoint.matcher.send(LocalMatch {
+                jobid: id,
+                op,
+                jobspec: job.jobspec.clone(),
+            });
+            return Box::pin(async move {
+                match sent.await {
+                    Ok(rsp) => rsp.map_err(|f| Error::rpc(f.errnum, f.reason)),
+                    Err(_) => Err(Error::rpc(errno::ENOSYS, format!("{RESOURCE} is gone"))),
+                }
+            });
+        }
+        let jobspec = self
+            .waiters
+            .jobs
+            .get(&id)
+            .map_or(Value::Null, |w| w.jobspec.clone());
+        let body = json!({ "jobid": id, "op": op_name(op), "jobspec": jobspec });
+        let call = self.resource_call("match", body);
+        Box::pin(async move { Ok(serde_json::from_value(call.await?)?) })
+    }
+
+    fn on_match(&mut self, id: i64, rsp: Result<MatchResponse, Error>, ctx: &mut Context<Self>) {
         let (result, r, error) = match match_reply(rsp) {
             MatchReply::Matched { outcome, r } => (Ok(outcome), r, None),
             MatchReply::Failed(e) => (Err(e.clone()), Value::Null, Some(e)),
@@ -412,7 +438,7 @@ impl FluxionQmanager {
             priority: req.priority,
             // The protocol orders equal priorities by id (FLUIDs grow with time).
             t_submit: req.id,
-            jobspec,
+            jobspec: jobspec.into(),
         };
         if let Err(text) = self.queue.submit(queue, job) {
             return self.send(msg.error_response(errno::EINVAL, text));
@@ -464,9 +490,7 @@ impl Handler<Notified> for FluxionQmanager {
             Notified::Changed => {
                 // First news of a graph: use the module's in-process endpoint from now on.
                 self.finding = true;
-                let find = self
-                    .broker
-                    .send(Find::<Recipient<LocalCall>>::new(LOCAL_ENDPOINT));
+                let find = self.broker.send(Find::<LocalEndpoint>::new(LOCAL_ENDPOINT));
                 ctx.spawn(find.into_actor(self).map(|found, act, ctx| {
                     if !act.finding {
                         return; // the module went away meanwhile

@@ -197,8 +197,18 @@ impl Matcher {
     /// Runs one match at time `now` (seconds since the epoch).
     pub fn run(&mut self, req: &MatchRequest, now: i64) -> Result<MatchResponse, MatchFailure> {
         let op: MatchOp = req.op.parse().map_err(MatchFailure::from)?;
-        let jobspec = parse_jobspec(&req.jobspec)?;
-        let m = self.traverser.run(&jobspec, op, req.jobid, now)?;
+        self.run_parsed(req.jobid, op, &parse_jobspec(&req.jobspec)?, now)
+    }
+
+    /// [`Matcher::run`] for a jobspec already parsed (the in-process path).
+    pub fn run_parsed(
+        &mut self,
+        jobid: i64,
+        op: MatchOp,
+        jobspec: &Jobspec,
+        now: i64,
+    ) -> Result<MatchResponse, MatchFailure> {
+        let m = self.traverser.run(jobspec, op, jobid, now)?;
         let (status, r) = match (op, m.reserved) {
             (MatchOp::Satisfiability, _) => ("MATCHED", Value::Null),
             (_, reserved) => (
@@ -207,7 +217,7 @@ impl Matcher {
             ),
         };
         Ok(MatchResponse {
-            jobid: req.jobid,
+            jobid,
             status: status.into(),
             at: m.at,
             r,

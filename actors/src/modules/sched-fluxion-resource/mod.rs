@@ -18,9 +18,12 @@
 mod matcher;
 pub mod options;
 
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use actix::prelude::*;
+use flux_fluxion::jobspec::Jobspec;
+use flux_fluxion::traverser::MatchOp;
 use flux_proto::{Envelope, MsgType, errno};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -286,7 +289,10 @@ impl Actor for FluxionResource {
         self.broker.do_send(Offer {
             name: LOCAL_ENDPOINT,
             owner: self.offer,
-            endpoint: Box::new(ctx.address().recipient::<LocalCall>()),
+            endpoint: Box::new(LocalEndpoint {
+                call: ctx.address().recipient(),
+                matcher: ctx.address().recipient(),
+            }),
         });
         if self.matcher.is_none() {
             self.acquire(ctx);
@@ -318,7 +324,41 @@ impl Message for LocalCall {
     type Result = Result<Value, MatchFailure>;
 }
 
-/// The name this module's [`LocalCall`] endpoint is offered under.
+/// A match served in process with the jobspec the queue manager already parsed: the
+/// scheduling loop's hot path, with no JSON either way.
+pub struct LocalMatch {
+    pub jobid: i64,
+    pub op: MatchOp,
+    pub jobspec: Arc<Jobspec>,
+}
+
+impl Message for LocalMatch {
+    type Result = Result<MatchResponse, MatchFailure>;
+}
+
+impl Handler<LocalMatch> for FluxionResource {
+    type Result = Result<MatchResponse, MatchFailure>;
+
+    fn handle(&mut self, call: LocalMatch, _: &mut Context<Self>) -> Self::Result {
+        let _timing = self.probe.handling();
+        let Some(m) = self.matcher.as_mut() else {
+            return Err(MatchFailure::new(
+                errno::EAGAIN,
+                "resource graph not loaded yet",
+            ));
+        };
+        m.run_parsed(call.jobid, call.op, &call.jobspec, now())
+    }
+}
+
+/// The endpoints this module offers in process (see `broker::local`).
+#[derive(Clone)]
+pub struct LocalEndpoint {
+    pub call: Recipient<LocalCall>,
+    pub matcher: Recipient<LocalMatch>,
+}
+
+/// The name this module's [`LocalEndpoint`] is offered under.
 pub const LOCAL_ENDPOINT: &str = NAME;
 
 impl Handler<LocalCall> for FluxionResource {
