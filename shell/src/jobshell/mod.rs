@@ -110,6 +110,9 @@ pub struct JobShell {
     affinity: Vec<Option<Vec<usize>>>,
     /// Writers to the tasks' stdin pipes (`None` closes one).
     stdin: HashMap<u32, UnboundedSender<Option<Vec<u8>>>>,
+    /// A writer per terminal, held so that each stays open (after its Ctrl-D) until the
+    /// shell ends: dropping these closes them.
+    ptys: Vec<UnboundedSender<Option<Vec<u8>>>>,
 }
 
 impl JobShell {
@@ -124,6 +127,7 @@ impl JobShell {
             pmi_out: HashMap::new(),
             dests: [Dest::Owner(owner.clone()), Dest::Owner(owner.clone())],
             stdin: HashMap::new(),
+            ptys: Vec::new(),
             affinity: Vec::new(),
             failed_to_start: None,
             owner,
@@ -182,8 +186,9 @@ impl JobShell {
                 if let Some(master) = started.pty.take() {
                     // The terminal is the task's stdin and stdout; Ctrl-D ends its input.
                     if let Ok(input) = master.try_clone() {
-                        self.stdin
-                            .insert(rank, feed(tokio::fs::File::from_std(input), Some(4)));
+                        let tx = feed(tokio::fs::File::from_std(input), Some(4));
+                        self.ptys.push(tx.clone());
+                        self.stdin.insert(rank, tx);
                     }
                     stdout = Some(Pipe::Pty(tokio::fs::File::from_std(master)));
                 }

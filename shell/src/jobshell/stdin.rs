@@ -16,7 +16,8 @@ pub struct Stdin {
 }
 
 /// A writer task for one task's stdin; at the end it closes it, or for a terminal types
-/// `eof_byte` (Ctrl-D) instead.
+/// `eof_byte` (Ctrl-D) instead and keeps it open until every sender is gone (the shell
+/// holds one until it ends).
 pub(super) fn feed(
     mut pipe: impl tokio::io::AsyncWrite + Unpin + 'static,
     eof_byte: Option<u8>,
@@ -32,8 +33,9 @@ pub(super) fn feed(
         if let Some(byte) = eof_byte {
             let _ = pipe.write_all(&[byte]).await;
             let _ = pipe.flush().await;
-            // Keep the terminal open: closing it would hang up the task.
-            std::future::pending::<()>().await;
+            // Keep the terminal open (closing it would hang up the task) until the shell
+            // drops its last sender.
+            while rx.recv().await.is_some() {}
         }
     });
     tx
