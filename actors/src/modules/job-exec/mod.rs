@@ -61,6 +61,8 @@ struct ExecJob {
     timer: Option<SpawnHandle>,
     /// Whether `guest.input` has its header yet.
     input_logged: bool,
+    /// The tasks read what `job-exec.stdin` forwards (`input.stdin.type=service`).
+    reads_stdin: bool,
     /// The PMI barrier of the job's shells (`None` answers the local shell).
     exchange: barrier::Exchange<Option<Envelope>>,
 }
@@ -196,6 +198,7 @@ impl JobExec {
             timer: None,
             exchange: barrier::Exchange::new(1),
             input_logged: false,
+            reads_stdin: plan.stdin_service,
         };
         match &plan.mode {
             Mode::Simulated(d) => {

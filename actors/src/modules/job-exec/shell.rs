@@ -321,6 +321,11 @@ impl JobExec {
         let Some(job) = self.jobs.get(&JobId(id)) else {
             return self.reply(req.error_response(errno::ENOENT, "job is not running"));
         };
+        if !job.reads_stdin {
+            // Its tasks read a file, or nothing: the data would be dropped (and logged).
+            let text = "the job does not read forwarded stdin (input.stdin.type is not service)";
+            return self.reply(req.error_response(errno::EINVAL, text));
+        }
         for (rank, _) in &job.remote {
             self.rpc.notify(
                 "job-exec.shell-stdin",
