@@ -79,6 +79,15 @@ fn directives_merge_under_the_command_line_and_wait_all_works_inside() {
         .unwrap();
     assert!(script.starts_with("#!/bin/sh\n#FLUX: --job-name=from-directive"));
 
+    // A script on stdin has its directives applied too.
+    let out = output_with_stdin(
+        inst.cmd(&["batch"]).current_dir(dir.path()),
+        b"#!/bin/sh\n#FLUX: --job-name=piped\ntrue\n",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let piped = stdout(&out);
+    wait_clean(&inst, piped.trim());
+    assert_eq!(inst.ok(&["jobs", "-no", "{name}", piped.trim()]), "piped\n");
     // Bad input: no shebang, a bad directive.
     write_script(dir.path(), "plain.sh", "echo hi\n");
     let out = inst.flux_in(dir.path(), &["batch", "plain.sh"]);

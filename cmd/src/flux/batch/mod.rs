@@ -102,7 +102,10 @@ pub fn shell_quote(word: &str) -> String {
 }
 
 /// The script, its name and its arguments.
-fn script(args: &Args) -> anyhow::Result<(String, String, Vec<String>)> {
+type Script = (String, String, Vec<String>);
+
+/// Read the script (once: from stdin it cannot be read again).
+fn script(args: &Args) -> anyhow::Result<Script> {
     if args.wrap {
         if args.command.is_empty() {
             bail!("--wrap: a command is required");
@@ -130,8 +133,7 @@ fn script(args: &Args) -> anyhow::Result<(String, String, Vec<String>)> {
 }
 
 /// The batch job's jobspec (the command line already merged with the directives).
-pub fn jobspec(args: &Args) -> anyhow::Result<Jobspec> {
-    let (text, name, script_args) = script(args)?;
+fn jobspec_of(args: &Args, (text, name, script_args): Script) -> anyhow::Result<Jobspec> {
     let mut inst = args.inst.clone();
     inst.opts.job_name.get_or_insert(name);
     inst.opts
@@ -148,13 +150,11 @@ pub fn jobspec(args: &Args) -> anyhow::Result<Jobspec> {
 }
 
 /// Add the script's directives in front of the command line's options.
-fn with_directives(args: Args) -> anyhow::Result<Args> {
-    if args.wrap || args.command.is_empty() {
+fn with_directives(args: Args, text: &str) -> anyhow::Result<Args> {
+    if args.wrap {
         return Ok(args);
     }
-    let text = std::fs::read_to_string(&args.command[0])
-        .with_context(|| format!("cannot read {}", args.command[0]))?;
-    let words = directives::parse(&text)?;
+    let words = directives::parse(text)?;
     if words.is_empty() {
         return Ok(args);
     }
@@ -172,8 +172,10 @@ fn with_directives(args: Args) -> anyhow::Result<Args> {
 }
 
 pub async fn run(args: Args) -> anyhow::Result<i32> {
-    let args = with_directives(args)?;
-    let spec = jobspec(&args)?;
+    // The script is read once (it may come from stdin); its directives come first.
+    let script = script(&args)?;
+    let args = with_directives(args, &script.0)?;
+    let spec = jobspec_of(&args, script)?;
     let opts = &args.inst.opts;
     if args.inst.dry_run {
         println!("{}", spec.to_dry_run_json());
@@ -187,6 +189,10 @@ pub async fn run(args: Args) -> anyhow::Result<i32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn jobspec(args: &Args) -> anyhow::Result<Jobspec> {
+        jobspec_of(args, script(args)?)
+    }
 
     fn parse(words: &[&str]) -> Args {
         Args::try_parse_from(std::iter::once("batch").chain(words.iter().copied())).unwrap()
