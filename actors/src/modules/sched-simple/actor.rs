@@ -7,7 +7,7 @@ use flux_proto::types::{IdSet, Jobspec, ResourceSet};
 use flux_proto::{Envelope, MsgType, errno};
 use serde_json::{Value, json};
 
-use super::pool::Pool;
+use super::pool::{Pool, Request as PoolRequest, now};
 use super::queue::AllocQueue;
 use crate::broker::Broker;
 use crate::modules::sched_protocol::{
@@ -21,7 +21,9 @@ use crate::tracer::Probe;
 /// A queued `sched.alloc`.
 struct Pending {
     req: Envelope,
-    jobspec: Jobspec,
+    /// What the jobspec asks for, read once at `sched.alloc` (the head of the queue is
+    /// tried again on every event).
+    request: PoolRequest,
 }
 
 /// The sched-simple module's actor.
@@ -105,7 +107,7 @@ impl SchedSimple {
         };
         let mut replies = Vec::new();
         while let Some((id, pending)) = self.queue.first() {
-            match pool.alloc(&pending.jobspec) {
+            match pool.alloc_request(&pending.request, now()) {
                 Ok(Some(r)) => {
                     let Some(pending) = self.queue.remove(id) else {
                         break;
@@ -139,11 +141,14 @@ impl SchedSimple {
         match msg.topic.as_str() {
             "sched.alloc" => match msg.json::<AllocRequest>() {
                 Ok(req) => match Jobspec::from_validated_value(req.jobspec) {
-                    Ok(jobspec) => {
-                        self.queue
-                            .push(req.id, req.priority, Pending { req: msg, jobspec });
-                        self.schedule();
-                    }
+                    Ok(jobspec) => match PoolRequest::from_jobspec(&jobspec) {
+                        Ok(request) => {
+                            self.queue
+                                .push(req.id, req.priority, Pending { req: msg, request });
+                            self.schedule();
+                        }
+                        Err(e) => self.reply(msg.error_response(errno::ENOSPC, e.to_string())),
+                    },
                     Err(e) => self.reply(msg.error_response(errno::EINVAL, e.to_string())),
                 },
                 Err(e) => self.reply(invalid(&msg, e)),

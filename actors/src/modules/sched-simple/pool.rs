@@ -102,7 +102,7 @@ fn count32(set: &IdSet) -> u32 {
     u32::try_from(set.count()).unwrap_or(u32::MAX)
 }
 
-fn now() -> f64 {
+pub(super) fn now() -> f64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0.0, |d| d.as_secs_f64())
